@@ -1,0 +1,135 @@
+//! Framing throughput, printed as ratios against baselines measured in the same run:
+//! plain memcpy of the same bytes, and CRC-32 alone. Also compares CRC table strategies,
+//! which is how `FastCrc` was chosen. Run: `cargo bench --bench framing`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use crc::{Crc, NoTable};
+use openmvproto::framing::{
+    encode, Checksum, Decoder, FastCrc, Flags, Header, Role, SmallCrc, CRC32, DEFAULT_MAX_PAYLOAD,
+};
+use openmvproto::{ChannelId, Opcode};
+
+const PACKETS: usize = 4096; // 16 MiB of max-size packets per pass
+
+/// Best of several timed passes of `f`, in bytes per second.
+fn throughput(bytes: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm up
+    let mut best = Duration::MAX;
+    for _ in 0..7 {
+        let t = Instant::now();
+        f();
+        best = best.min(t.elapsed());
+    }
+    bytes as f64 / best.as_secs_f64()
+}
+
+fn main() {
+    let payload: Vec<u8> = (0..DEFAULT_MAX_PAYLOAD as u32).map(|i| (i * 31 + 7) as u8).collect();
+    let mut wire = Vec::with_capacity(PACKETS * 4096);
+    let mut buf = [0u8; 4096];
+    for seq in 0..PACKETS {
+        let h = Header {
+            seq: seq as u8,
+            channel: ChannelId(3),
+            flags: Flags::FRAGMENT,
+            opcode: Opcode::CHANNEL_READ,
+            length: 0,
+        };
+        let n = encode(&h, &payload, Some(&FastCrc), &mut buf).unwrap();
+        wire.extend_from_slice(&buf[..n]);
+    }
+    let total = wire.len();
+
+    let mut dst = vec![0u8; total];
+    let memcpy = throughput(total, || {
+        dst.copy_from_slice(black_box(&wire));
+        black_box(&dst);
+    });
+
+    let crc32_only = throughput(total, || {
+        black_box(FastCrc.crc32(black_box(&wire)));
+    });
+
+    let mut dec = Box::new(Decoder::<4096>::new(Role::Host));
+    let decode = throughput(total, || {
+        let mut rest = &wire[..];
+        let mut n = 0;
+        while !rest.is_empty() {
+            let (used, res) = dec.feed(rest, &FastCrc);
+            if let Some(Ok(p)) = res {
+                n += p.payload.len();
+            }
+            rest = &rest[used..];
+        }
+        assert_eq!(n, PACKETS * payload.len());
+    });
+
+    // The same bytes in 512-byte chunks, as a serial port delivers them: the buffered path.
+    let decode_chunked = throughput(total, || {
+        let mut n = 0;
+        for chunk in wire.chunks(512) {
+            let mut rest = chunk;
+            loop {
+                let (used, res) = dec.feed(rest, &FastCrc);
+                if let Some(Ok(p)) = res {
+                    n += p.payload.len();
+                }
+                rest = &rest[used..];
+                if rest.is_empty() && res.is_none() {
+                    break;
+                }
+            }
+        }
+        assert_eq!(n, PACKETS * payload.len());
+    });
+
+    let encode_tp = throughput(total, || {
+        let h =
+            Header { seq: 1, channel: ChannelId(3), flags: Flags::empty(), opcode: Opcode::CHANNEL_READ, length: 0 };
+        for _ in 0..PACKETS {
+            black_box(encode(&h, black_box(&payload), Some(&FastCrc), &mut buf).unwrap());
+        }
+    });
+
+    let gb = |v: f64| v / 1e9;
+    println!("framing throughput, {} max-size packets ({} MiB) per pass, best of 7", PACKETS, total >> 20);
+    println!("  memcpy (baseline)        {:7.2} GB/s", gb(memcpy));
+    println!("  CRC-32 alone (baseline)  {:7.2} GB/s", gb(crc32_only));
+    println!(
+        "  decode+verify, whole     {:7.2} GB/s   {:5.2}x CRC-32 time, {:5.2}x memcpy time",
+        gb(decode),
+        crc32_only / decode,
+        memcpy / decode
+    );
+    println!(
+        "  decode+verify, 512 B     {:7.2} GB/s   {:5.2}x CRC-32 time, {:5.2}x memcpy time",
+        gb(decode_chunked),
+        crc32_only / decode_chunked,
+        memcpy / decode_chunked
+    );
+    println!(
+        "  encode                   {:7.2} GB/s   {:5.2}x CRC-32 time, {:5.2}x memcpy time",
+        gb(encode_tp),
+        crc32_only / encode_tp,
+        memcpy / encode_tp
+    );
+
+    println!("CRC-32 table strategies (the `crc` crate):");
+    let strategies: [(&str, Box<dyn Fn(&[u8]) -> u32>); 3] = [
+        ("NoTable", Box::new(|b| Crc::<u32, NoTable>::new(&CRC32).checksum(b))),
+        ("Table<1> (SmallCrc)", Box::new(|b| SmallCrc.crc32(b))),
+        ("Table<16> (FastCrc)", Box::new(|b| FastCrc.crc32(b))),
+    ];
+    let sample = &wire[..1 << 22];
+    for (name, f) in strategies.iter() {
+        let tp = throughput(sample.len(), || {
+            black_box(f(black_box(sample)));
+        });
+        println!("  {name:24} {:7.2} GB/s", gb(tp));
+    }
+
+    let ok = gb(decode) >= 1.0 && crc32_only / decode <= 2.0;
+    println!("target (>= 1 GB/s and within 2x of CRC-32 alone): {}", if ok { "met" } else { "NOT met" });
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the test command needs, idempotently: fast when everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+pkgs=(qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi libjna-java cmake cargo-c cbindgen valgrind)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "install-deps: apt: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -q "${missing[@]}" >/dev/null ||
+        { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "${missing[@]}" >/dev/null; }
+fi
+
+rustup target list --installed | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+# The real host peer: openmv 1.0.7 in a Python 3.12 venv.
+scripts/openmv-venv.sh >/dev/null

@@ -1,0 +1,102 @@
+//! A ring buffer channel for script output (stdout): oldest text dropped on overflow,
+//! reads consume.
+
+use super::{Channel, ChannelFlags};
+use crate::framing::Status;
+
+/// stdout: a byte ring over caller-provided storage (the firmware uses 1024 bytes).
+#[derive(Debug)]
+pub struct RingChannel<'a> {
+    buf: &'a mut [u8],
+    head: usize,
+    len: usize,
+    /// Bytes dropped because the host did not read them in time.
+    pub overflowed: u64,
+}
+
+impl<'a> RingChannel<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        RingChannel { buf, head: 0, len: 0, overflowed: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether the ring is at least half full (stdout then sends NOTIFY, PROTOCOL.md 5).
+    pub fn half_full(&self) -> bool {
+        self.len * 2 >= self.buf.len()
+    }
+
+    /// Appends output, dropping the oldest bytes if it does not fit.
+    pub fn push(&mut self, data: &[u8]) {
+        let cap = self.buf.len();
+        if cap == 0 {
+            return;
+        }
+        // Only the newest `cap` bytes can survive.
+        let data = &data[data.len().saturating_sub(cap)..];
+        let excess = (self.len + data.len()).saturating_sub(cap);
+        if excess > 0 {
+            self.head = (self.head + excess) % cap;
+            self.len -= excess;
+            self.overflowed += excess as u64;
+        }
+        let tail = (self.head + self.len) % cap;
+        let first = data.len().min(cap - tail);
+        self.buf[tail..tail + first].copy_from_slice(&data[..first]);
+        self.buf[..data.len() - first].copy_from_slice(&data[first..]);
+        self.len += data.len();
+    }
+
+    /// Removes up to `out.len()` of the oldest bytes into `out`.
+    pub fn pop(&mut self, out: &mut [u8]) -> usize {
+        let cap = self.buf.len();
+        let n = out.len().min(self.len);
+        if n == 0 {
+            return 0;
+        }
+        let first = n.min(cap - self.head);
+        out[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
+        out[first..n].copy_from_slice(&self.buf[..n - first]);
+        self.head = (self.head + n) % cap;
+        self.len -= n;
+        n
+    }
+}
+
+impl Channel for RingChannel<'_> {
+    fn flags(&self) -> ChannelFlags {
+        ChannelFlags::READ
+    }
+
+    fn poll(&mut self) -> bool {
+        !self.is_empty()
+    }
+
+    fn size(&mut self) -> Option<u32> {
+        Some(self.len as u32)
+    }
+
+    fn shape(&mut self, dims: &mut [u32; 4]) -> Option<usize> {
+        dims[0] = self.len as u32;
+        Some(1)
+    }
+
+    /// Reads consume from the oldest byte; the offset is ignored, as on the firmware.
+    fn read(&mut self, _offset: u32, out: &mut [u8]) -> Result<(), Status> {
+        if out.len() > self.len {
+            return Err(Status::Invalid);
+        }
+        self.pop(out);
+        Ok(())
+    }
+}

@@ -1,0 +1,639 @@
+//! The device role: what a cam runs. No heap; one packet buffer each way.
+//!
+//! Sans-IO contract, called from one thread (or one main loop):
+//! - [`Device::handle_input`] with received bytes and the current time; it returns how many
+//!   bytes it took (it stops taking requests while an answer is still being sent);
+//! - [`Device::poll_transmit`] after every input, until it returns `None`, writing each packet;
+//! - [`Device::handle_timeout`] when [`Device::poll_at`] has passed (retransmissions);
+//! - [`Device::queue_event`] to tell the host something happened.
+
+mod board;
+mod registry;
+
+pub use board::{Board, NoBoard};
+pub use registry::{Registry, RegistryError, FIRST_DYNAMIC_ID, MAX_CHANNELS};
+
+use crate::framing::payload::{
+    ChannelEntry, ChannelFlags, IoctlRequest, MemoryEntry, ReadRequest, Version, WriteRequest,
+};
+use crate::framing::{
+    max_payload_for, seal, ChannelId, Checksum, Decoder, FastCrc, Flags, FrameError, Header, Opcode, Packet, Role,
+    Status, HEADER_LEN,
+};
+use crate::reliability::{validate_caps, AckWait, Caps, Expiry, RetransmitPolicy, SeqCounter, Stats};
+use crate::time::Instant;
+use core::time::Duration;
+
+/// Events waiting to be sent; duplicates are coalesced.
+pub const EVENT_QUEUE: usize = 8;
+/// Largest answer that is not channel data (CHANNEL_LIST of 32 channels).
+const SMALL_ANSWER_MAX: usize = MAX_CHANNELS * ChannelEntry::LEN;
+/// SYS_MEMORY pools reported at most.
+const MEMORY_POOLS_MAX: usize = 8;
+
+/// How a device behaves; `Default` is the reference firmware's behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceConfig {
+    /// Start-up capabilities, restored by PROTO_SYNC; `max_payload` is the device's maximum.
+    pub caps: Caps,
+    pub retransmit: RetransmitPolicy,
+    /// CHANNEL_LOCK within this time of the last successful lock answers BUSY.
+    pub lock_interval: Duration,
+    /// Largest fragment of a channel read (never above the negotiated max_payload).
+    pub fragment_size: u16,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        DeviceConfig {
+            caps: Caps::DEFAULT,
+            retransmit: RetransmitPolicy::default(),
+            lock_interval: Duration::from_millis(10),
+            fragment_size: crate::framing::DEFAULT_MAX_PAYLOAD,
+        }
+    }
+}
+
+/// An event the cam wants the host to see (PROTOCOL.md 5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// 0 for system events (SYS_EVENT), else the channel (CHANNEL_EVENT).
+    pub channel: ChannelId,
+    /// The code; `event::NOTIFY` is sent without payload.
+    pub code: u16,
+    /// Ask the host to ACK it (needs the `ack` capability).
+    pub confirmed: bool,
+}
+
+/// Why an event was not queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventError {
+    /// The host did not enable the `events` capability.
+    Disabled,
+    /// [`EVENT_QUEUE`] events are already waiting.
+    QueueFull,
+}
+
+/// A data answer still being sent, fragment by fragment.
+#[derive(Clone, Copy, Debug)]
+enum Job {
+    Small { header: Header, sent: usize },
+    Read { channel: ChannelId, offset: u32, remaining: u32, first: bool },
+}
+
+/// A device engine with an `N`-byte packet buffer each way.
+#[derive(Debug)]
+pub struct Device<C: Checksum = FastCrc, const N: usize = 4096> {
+    decoder: Decoder<N>,
+    core: Core<C, N>,
+}
+
+#[derive(Debug)]
+struct Core<C, const N: usize> {
+    crc: C,
+    config: DeviceConfig,
+    caps: Caps,
+    seq: SeqCounter,
+    tx: [u8; N],
+    tx_len: usize,
+    /// `tx` holds a packet not yet taken by `poll_transmit`.
+    tx_ready: bool,
+    /// The packet in `tx` carries ACK_REQ.
+    tx_needs_ack: bool,
+    ack_wait: Option<AckWait>,
+    job: Option<Job>,
+    events: [Option<Event>; EVENT_QUEUE],
+    locked: u32,
+    last_lock: Option<Instant>,
+    stats: Stats,
+    now: Instant,
+}
+
+impl<C: Checksum + Default, const N: usize> Default for Device<C, N> {
+    fn default() -> Self {
+        Self::new(DeviceConfig::default(), C::default())
+    }
+}
+
+impl<C: Checksum, const N: usize> Device<C, N> {
+    /// A device in its start-up state. `config.caps.max_payload` is clamped to what `N` holds.
+    pub fn new(mut config: DeviceConfig, crc: C) -> Self {
+        let max = max_payload_for(N).min(u16::MAX as usize) as u16;
+        config.caps.max_payload = config.caps.max_payload.clamp(crate::framing::MIN_MAX_PAYLOAD, max);
+        let mut d = Device {
+            decoder: Decoder::new(Role::Device),
+            core: Core {
+                crc,
+                config,
+                caps: config.caps,
+                seq: SeqCounter::default(),
+                tx: [0; N],
+                tx_len: 0,
+                tx_ready: false,
+                tx_needs_ack: false,
+                ack_wait: None,
+                job: None,
+                events: [None; EVENT_QUEUE],
+                locked: 0,
+                last_lock: None,
+                stats: Stats::default(),
+                now: Instant::ZERO,
+            },
+        };
+        d.apply_caps();
+        d
+    }
+
+    /// The capabilities in force.
+    pub fn caps(&self) -> Caps {
+        self.core.caps
+    }
+
+    /// The device's sequence counter.
+    pub fn seq(&self) -> u8 {
+        self.core.seq.get()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.core.stats
+    }
+
+    /// Counts a transport error (reported in PROTO_STATS).
+    pub fn note_transport_error(&mut self) {
+        Stats::bump(&mut self.core.stats.transport_errors);
+    }
+
+    /// Whether an answer is still being sent or acknowledged.
+    pub fn is_busy(&self) -> bool {
+        self.core.tx_ready || self.core.ack_wait.is_some() || self.core.job.is_some()
+    }
+
+    /// When [`Device::handle_timeout`] must be called next.
+    pub fn poll_at(&self) -> Option<Instant> {
+        self.core.ack_wait.map(|w| w.deadline)
+    }
+
+    /// Queues an event; it is sent between packets, also between the fragments of an answer.
+    pub fn queue_event(&mut self, event: Event) -> Result<(), EventError> {
+        let core = &mut self.core;
+        if !core.caps.events() {
+            return Err(EventError::Disabled);
+        }
+        if core.events.iter().flatten().any(|e| e.channel == event.channel && e.code == event.code) {
+            return Ok(());
+        }
+        let slot = core.events.iter_mut().find(|e| e.is_none()).ok_or(EventError::QueueFull)?;
+        *slot = Some(event);
+        Ok(())
+    }
+
+    /// Takes received bytes. Returns how many were used: while an answer is pending the
+    /// device takes no new request, so feed the rest after draining [`Device::poll_transmit`].
+    pub fn handle_input(&mut self, now: Instant, input: &[u8], reg: &mut Registry<'_>) -> usize {
+        self.core.now = now;
+        let mut used = 0;
+        loop {
+            if self.core.blocked() {
+                break;
+            }
+            self.apply_caps();
+            let (n, res) = self.decoder.feed(&input[used..], &self.core.crc);
+            used += n;
+            match res {
+                None => break,
+                Some(Ok(pkt)) => self.core.on_packet(pkt, reg),
+                Some(Err(e)) => self.core.on_frame_error(e),
+            }
+        }
+        used
+    }
+
+    /// The next packet to write to the transport, if any. Call until `None` after every input.
+    pub fn poll_transmit(&mut self, now: Instant, reg: &mut Registry<'_>) -> Option<&[u8]> {
+        self.core.now = now;
+        self.core.poll_transmit(reg)
+    }
+
+    /// Retransmits (RTX) or gives up on an unacknowledged packet whose deadline passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let core = &mut self.core;
+        core.now = now;
+        let Some(w) = core.ack_wait.as_mut() else { return };
+        if now < w.deadline {
+            return;
+        }
+        match w.expire(now) {
+            Expiry::Retransmit => {
+                // Same packet and seq, RTX set, header CRC recomputed.
+                let mut head = [0u8; HEADER_LEN];
+                head.copy_from_slice(&core.tx[..HEADER_LEN]);
+                let mut h = Header::parse(&head);
+                h.flags |= Flags::RTX;
+                let crc = core.caps.crc().then_some(&core.crc as &dyn Checksum);
+                core.tx[..HEADER_LEN].copy_from_slice(&h.emit(crc));
+                core.tx_ready = true;
+                Stats::bump(&mut core.stats.retransmits);
+            }
+            Expiry::GiveUp => core.give_up(),
+        }
+    }
+
+    fn apply_caps(&mut self) {
+        let caps = self.core.caps;
+        self.decoder.set_crc(caps.crc());
+        self.decoder.set_max_payload(caps.max_payload as usize);
+        // While waiting for an ACK only ACKs and SYNC matter, both exempt from the check.
+        self.decoder.set_expected_seq(caps.seq().then_some(self.core.seq.get()));
+    }
+}
+
+impl<C: Checksum, const N: usize> Core<C, N> {
+    fn blocked(&self) -> bool {
+        self.tx_ready || (self.job.is_some() && self.ack_wait.is_none())
+    }
+
+    fn give_up(&mut self) {
+        // The host stopped answering: drop the exchange; it will resynchronise.
+        self.ack_wait = None;
+        self.tx_ready = false;
+        self.job = None;
+    }
+
+    fn poll_transmit(&mut self, reg: &mut Registry<'_>) -> Option<&[u8]> {
+        if !self.tx_ready && self.ack_wait.is_none() {
+            if !self.emit_event() {
+                self.emit_fragment(reg);
+            }
+        }
+        if !self.tx_ready {
+            return None;
+        }
+        self.tx_ready = false;
+        Stats::bump(&mut self.stats.sent);
+        if self.tx_needs_ack && self.ack_wait.is_none() {
+            let h = self.tx_header();
+            self.ack_wait = Some(AckWait::new(h.opcode, h.seq, self.now, &self.config.retransmit));
+        }
+        Some(&self.tx[..self.tx_len])
+    }
+
+    fn tx_header(&self) -> Header {
+        let mut head = [0u8; HEADER_LEN];
+        head.copy_from_slice(&self.tx[..HEADER_LEN]);
+        Header::parse(&head)
+    }
+
+    /// Writes a packet whose payload is already at `tx[HEADER_LEN..]`.
+    fn send(&mut self, opcode: Opcode, channel: ChannelId, flags: Flags, seq: u8, payload_len: usize) {
+        let needs_ack = flags.contains(Flags::ACK_REQ);
+        let h = Header { seq, channel, flags, opcode, length: 0 };
+        let crc = self.caps.crc().then_some(&self.crc as &dyn Checksum);
+        // Lengths are bounded by max_payload <= N - 14, so sealing cannot fail.
+        if let Ok(n) = seal(&h, payload_len, crc, &mut self.tx) {
+            self.tx_len = n;
+            self.tx_ready = true;
+            self.tx_needs_ack = needs_ack;
+        }
+    }
+
+    /// A non-event packet: seq is the counter, which then advances (PROTOCOL.md 3.1).
+    fn send_answer(&mut self, opcode: Opcode, channel: ChannelId, mut flags: Flags, payload_len: usize) {
+        if self.caps.ack() && !flags.intersects(Flags::ACK | Flags::NAK) {
+            flags |= Flags::ACK_REQ;
+        }
+        let seq = self.seq.get();
+        self.send(opcode, channel, flags, seq, payload_len);
+        self.seq.advance();
+    }
+
+    fn ack(&mut self, h: &Header) {
+        self.send_answer(h.opcode, h.channel, Flags::ACK, 0);
+    }
+
+    fn nak(&mut self, h: &Header, status: Status) {
+        self.tx[HEADER_LEN..HEADER_LEN + 2].copy_from_slice(&status.to_bytes());
+        self.send_answer(h.opcode, h.channel, Flags::NAK, 2);
+    }
+
+    fn reply(&mut self, h: &Header, r: Result<(), Status>) {
+        match r {
+            Ok(()) => self.ack(h),
+            Err(s) => self.nak(h, s),
+        }
+    }
+
+    fn emit_event(&mut self) -> bool {
+        let Some(ev) = self.events.iter_mut().find_map(|e| e.take()) else { return false };
+        // Keep queue order: shift the rest forward.
+        self.events.rotate_left(1);
+        if !self.caps.events() {
+            return false;
+        }
+        let opcode = if ev.channel == ChannelId::TRANSPORT { Opcode::SYS_EVENT } else { Opcode::CHANNEL_EVENT };
+        let mut flags = Flags::EVENT;
+        if ev.confirmed && self.caps.ack() {
+            flags |= Flags::ACK_REQ;
+        }
+        let len = if ev.code == crate::framing::payload::event::NOTIFY {
+            0
+        } else {
+            self.tx[HEADER_LEN..HEADER_LEN + 2].copy_from_slice(&ev.code.to_le_bytes());
+            2
+        };
+        // Events carry the counter without advancing it.
+        self.send(opcode, ev.channel, flags, self.seq.get(), len);
+        Stats::bump(&mut self.stats.events);
+        true
+    }
+
+    fn on_frame_error(&mut self, e: FrameError) {
+        let h = *e.header();
+        match e {
+            FrameError::PayloadChecksum(_) => Stats::bump(&mut self.stats.checksum_errors),
+            FrameError::Sequence(_) => Stats::bump(&mut self.stats.sequence_errors),
+            FrameError::Oversize(_) => {}
+        }
+        // Only requests are answered, and not while an ACK is awaited.
+        if self.ack_wait.is_some() || h.flags.intersects(Flags::ACK | Flags::NAK | Flags::EVENT) {
+            return;
+        }
+        match e {
+            FrameError::Oversize(_) => self.nak(&h, Status::Overflow),
+            FrameError::PayloadChecksum(_) => self.nak(&h, Status::Checksum),
+            FrameError::Sequence(_) => {
+                // Echo the request's seq so the host can tie the NAK to its request; the
+                // counter stays: the host resynchronises after any NAK but BUSY.
+                self.tx[HEADER_LEN..HEADER_LEN + 2].copy_from_slice(&Status::Sequence.to_bytes());
+                self.send(h.opcode, h.channel, Flags::NAK, h.seq, 2);
+            }
+        }
+    }
+
+    fn on_packet(&mut self, pkt: Packet<'_>, reg: &mut Registry<'_>) {
+        Stats::bump(&mut self.stats.received);
+        let h = pkt.header;
+        let is_sync = h.opcode == Opcode::PROTO_SYNC && !h.flags.intersects(Flags::ACK | Flags::NAK | Flags::EVENT);
+        if let Some(w) = self.ack_wait {
+            let request = !h.flags.intersects(Flags::ACK | Flags::NAK | Flags::EVENT);
+            if h.flags.contains(Flags::ACK) && w.matches(h.opcode, h.seq) {
+                self.ack_wait = None;
+                self.tx_needs_ack = false;
+                return;
+            } else if is_sync {
+                return self.sync(&h, reg);
+            } else if !(request && self.job.is_none()) {
+                return;
+            }
+            // A new request while the last packet of an answer waits for its ACK: the host
+            // had the whole answer and its ACK was lost (openmv's drop_rate does this). Take
+            // the request as the ACK rather than drop it and force a resync.
+            self.ack_wait = None;
+            self.tx_needs_ack = false;
+        }
+        if h.flags.intersects(Flags::ACK | Flags::NAK | Flags::EVENT) {
+            return; // stray ACK (e.g. a repeated one) or a packet only a device sends
+        }
+        if h.opcode.is_system() && h.channel != ChannelId::TRANSPORT {
+            return self.nak(&h, Status::Invalid);
+        }
+        let p = pkt.payload;
+        match h.opcode {
+            Opcode::PROTO_SYNC => self.sync(&h, reg),
+            Opcode::PROTO_GET_CAPS
+            | Opcode::PROTO_STATS
+            | Opcode::PROTO_VERSION
+            | Opcode::SYS_INFO
+            | Opcode::SYS_MEMORY
+            | Opcode::CHANNEL_LIST
+            | Opcode::CHANNEL_POLL => self.start_small(h),
+            Opcode::PROTO_SET_CAPS => match validate_caps(p, self.config.caps.max_payload) {
+                Some(caps) => {
+                    self.ack(&h); // with the old settings, then switch
+                    self.caps = caps;
+                }
+                None => self.nak(&h, Status::Invalid),
+            },
+            Opcode::SYS_RESET => {
+                if let Some(b) = reg.board() {
+                    b.reset();
+                }
+            }
+            Opcode::SYS_BOOT => {
+                if let Some(b) = reg.board() {
+                    b.boot();
+                }
+            }
+            Opcode::CHANNEL_LOCK => {
+                let r = self.lock(&h, reg);
+                self.reply(&h, r);
+            }
+            Opcode::CHANNEL_UNLOCK => {
+                let r = match reg.get_with_entry(h.channel) {
+                    Some((e, c)) if e.flags.contains(ChannelFlags::LOCK) => {
+                        if c.unlock() {
+                            self.locked &= !(1u32 << h.channel.0);
+                            Ok(())
+                        } else {
+                            Err(Status::Busy)
+                        }
+                    }
+                    _ => Err(Status::Invalid),
+                };
+                self.reply(&h, r);
+            }
+            Opcode::CHANNEL_SHAPE | Opcode::CHANNEL_SIZE => match reg.get(h.channel) {
+                Some(_) => self.start_small(h),
+                None => self.nak(&h, Status::Invalid),
+            },
+            Opcode::CHANNEL_READ => self.start_read(&h, p, reg),
+            Opcode::CHANNEL_WRITE => {
+                let r = match (reg.get_with_entry(h.channel), WriteRequest::parse(p)) {
+                    (Some((e, c)), Ok(w)) if e.flags.contains(ChannelFlags::WRITE) => {
+                        let r = c.write(w.offset, w.data);
+                        c.flush();
+                        r
+                    }
+                    _ => Err(Status::Invalid),
+                };
+                self.reply(&h, r);
+            }
+            Opcode::CHANNEL_IOCTL => {
+                let r = match (reg.get(h.channel), IoctlRequest::parse(p)) {
+                    (Some(c), Ok(io)) => c.ioctl(io.request, io.arg),
+                    _ => Err(Status::Invalid),
+                };
+                self.reply(&h, r);
+            }
+            _ => self.nak(&h, Status::Invalid),
+        }
+    }
+
+    /// PROTO_SYNC: back to start-up settings, locks released, answered with those settings,
+    /// then the counter restarts at 0.
+    fn sync(&mut self, h: &Header, reg: &mut Registry<'_>) {
+        self.job = None;
+        self.ack_wait = None;
+        self.tx_ready = false;
+        self.caps = self.config.caps;
+        for id in 0..MAX_CHANNELS as u8 {
+            if self.locked & (1 << id) != 0 {
+                if let Some(c) = reg.get(ChannelId(id)) {
+                    c.unlock();
+                }
+            }
+        }
+        self.locked = 0;
+        self.last_lock = None;
+        self.send(h.opcode, h.channel, Flags::ACK, h.seq, 0);
+        self.seq.reset();
+    }
+
+    fn lock(&mut self, h: &Header, reg: &mut Registry<'_>) -> Result<(), Status> {
+        let (e, c) = reg.get_with_entry(h.channel).ok_or(Status::Invalid)?;
+        if !e.flags.contains(ChannelFlags::LOCK) {
+            return Err(Status::Invalid);
+        }
+        if let Some(t) = self.last_lock {
+            if self.now < t + self.config.lock_interval {
+                return Err(Status::Busy);
+            }
+        }
+        if !c.lock() {
+            return Err(Status::Busy);
+        }
+        self.locked |= 1 << h.channel.0;
+        self.last_lock = Some(self.now);
+        Ok(())
+    }
+
+    fn start_small(&mut self, h: Header) {
+        self.job = Some(Job::Small { header: h, sent: 0 });
+        self.tx_ready = false;
+    }
+
+    fn start_read(&mut self, h: &Header, p: &[u8], reg: &mut Registry<'_>) {
+        let Ok(rq) = ReadRequest::parse(p) else { return self.nak(h, Status::Invalid) };
+        let Some((e, c)) = reg.get_with_entry(h.channel) else { return self.nak(h, Status::Invalid) };
+        if !e.flags.contains(ChannelFlags::READ) {
+            return self.nak(h, Status::Invalid);
+        }
+        // A read past what the channel holds would stream garbage (or for ever): refuse it.
+        let end = rq.offset as u64 + rq.length as u64;
+        if c.size().is_some_and(|s| end > s as u64) {
+            return self.nak(h, Status::Invalid);
+        }
+        self.job = Some(Job::Read { channel: h.channel, offset: rq.offset, remaining: rq.length, first: true });
+    }
+
+    /// Renders a small answer into `out`; `Err` if the request must be NAKed instead.
+    fn render_small(
+        &mut self,
+        h: &Header,
+        reg: &mut Registry<'_>,
+        out: &mut [u8; SMALL_ANSWER_MAX],
+    ) -> Result<usize, Status> {
+        let mut put = |bytes: &[u8]| {
+            out[..bytes.len()].copy_from_slice(bytes);
+            Ok(bytes.len())
+        };
+        match h.opcode {
+            Opcode::PROTO_GET_CAPS => put(&Caps { max_payload: self.config.caps.max_payload, ..self.caps }.to_bytes()),
+            Opcode::PROTO_STATS => put(&self.stats.to_wire().to_bytes()),
+            Opcode::PROTO_VERSION => {
+                let v =
+                    reg.board().map_or(Version { protocol: Version::PROTOCOL, ..Version::default() }, |b| b.version());
+                put(&v.to_bytes())
+            }
+            Opcode::SYS_INFO => put(&reg.board().map(|b| b.sys_info()).unwrap_or_default().to_bytes()),
+            Opcode::SYS_MEMORY => {
+                let mut pools = [MemoryEntry::default(); MEMORY_POOLS_MAX];
+                let n = reg.board().map_or(0, |b| b.memory(&mut pools)).min(MEMORY_POOLS_MAX);
+                out[..MemoryEntry::PREFIX].copy_from_slice(&[n as u8, 0, 0, 0]);
+                for (i, m) in pools[..n].iter().enumerate() {
+                    let at = MemoryEntry::PREFIX + i * MemoryEntry::LEN;
+                    out[at..at + MemoryEntry::LEN].copy_from_slice(&m.to_bytes());
+                }
+                Ok(MemoryEntry::PREFIX + n * MemoryEntry::LEN)
+            }
+            Opcode::CHANNEL_LIST => {
+                let mut n = 0;
+                for e in reg.entries() {
+                    out[n..n + ChannelEntry::LEN].copy_from_slice(&e.to_bytes());
+                    n += ChannelEntry::LEN;
+                }
+                Ok(n)
+            }
+            Opcode::CHANNEL_POLL => put(&reg.poll_bits().to_le_bytes()),
+            Opcode::CHANNEL_SIZE => {
+                let c = reg.get(h.channel).ok_or(Status::Invalid)?;
+                put(&c.size().ok_or(Status::Invalid)?.to_le_bytes())
+            }
+            Opcode::CHANNEL_SHAPE => {
+                let c = reg.get(h.channel).ok_or(Status::Invalid)?;
+                let mut dims = [0u32; 4];
+                let n = c.shape(&mut dims).ok_or(Status::Invalid)?.clamp(1, 4);
+                for (i, d) in dims[..n].iter().enumerate() {
+                    out[i * 4..i * 4 + 4].copy_from_slice(&d.to_le_bytes());
+                }
+                Ok(n * 4)
+            }
+            _ => Err(Status::Invalid),
+        }
+    }
+
+    /// Produces the next packet of the current answer into `tx`.
+    fn emit_fragment(&mut self, reg: &mut Registry<'_>) {
+        let Some(job) = self.job else { return };
+        let max = self.caps.max_payload as usize;
+        match job {
+            Job::Small { header, sent } => {
+                let mut scratch = [0u8; SMALL_ANSWER_MAX];
+                let total = match self.render_small(&header, reg, &mut scratch) {
+                    Ok(t) => t,
+                    Err(s) => {
+                        self.job = None;
+                        return self.nak(&header, s);
+                    }
+                };
+                let sent = sent.min(total);
+                let n = (total - sent).min(max);
+                self.tx[HEADER_LEN..HEADER_LEN + n].copy_from_slice(&scratch[sent..sent + n]);
+                let more = sent + n < total;
+                self.job = more.then_some(Job::Small { header, sent: sent + n });
+                let flags = if more { Flags::FRAGMENT } else { Flags::empty() };
+                self.send_answer(header.opcode, header.channel, flags, n);
+            }
+            Job::Read { channel, offset, remaining, first } => {
+                let frag = max.min(self.config.fragment_size.max(1) as usize);
+                let n = (remaining as usize).min(frag);
+                let h = Header { seq: 0, channel, flags: Flags::empty(), opcode: Opcode::CHANNEL_READ, length: 0 };
+                let dst = &mut self.tx[HEADER_LEN..HEADER_LEN + n];
+                let r = match reg.get(channel) {
+                    Some(c) => match c.readp(offset, n) {
+                        Some(src) if src.len() == n => {
+                            dst.copy_from_slice(src);
+                            Ok(())
+                        }
+                        _ => c.read(offset, dst),
+                    },
+                    None => Err(Status::Invalid),
+                };
+                if let Err(s) = r {
+                    self.job = None;
+                    let s = if first { s } else { Status::Failed };
+                    return self.nak(&h, s);
+                }
+                let left = remaining - n as u32;
+                let more = left > 0;
+                self.job = more.then_some(Job::Read {
+                    channel,
+                    offset: offset.wrapping_add(n as u32),
+                    remaining: left,
+                    first: false,
+                });
+                let flags = if more { Flags::FRAGMENT } else { Flags::empty() };
+                self.send_answer(Opcode::CHANNEL_READ, channel, flags, n);
+            }
+        }
+    }
+}

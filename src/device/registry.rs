@@ -1,0 +1,151 @@
+//! The device's channel table: 32 slots, ids 1-4 static, user channels from 5.
+
+use crate::channels::Channel;
+use crate::framing::payload::{ChannelEntry, ChannelFlags};
+use crate::framing::{ChannelId, Status};
+
+use super::Board;
+
+/// Slots in the channel table, id 0 (the transport) included.
+pub const MAX_CHANNELS: usize = 32;
+/// First id a dynamic (user) channel can get; 1-4 are stdin, stdout, stream, profile.
+pub const FIRST_DYNAMIC_ID: u8 = 5;
+
+/// Why a channel could not be registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegistryError {
+    /// Empty, longer than 13 bytes, or containing NUL.
+    BadName,
+    /// No free slot.
+    Full,
+    /// The id is taken, or not a static id (1-4).
+    BadId,
+    /// The channel's `init` failed.
+    Init(Status),
+}
+
+struct Slot<'a> {
+    entry: ChannelEntry,
+    chan: &'a mut dyn Channel,
+}
+
+/// Channels and board of one device. Borrowed by the device engine on each call, so the
+/// channels can be owned anywhere (statics, the stack, an arena) without a heap.
+pub struct Registry<'a> {
+    slots: [Option<Slot<'a>>; MAX_CHANNELS],
+    board: Option<&'a mut dyn Board>,
+}
+
+impl core::fmt::Debug for Registry<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.entries().map(|e| e.id.0)).finish()
+    }
+}
+
+impl Default for Registry<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> Registry<'a> {
+    pub const fn new() -> Self {
+        Registry { slots: [const { None }; MAX_CHANNELS], board: None }
+    }
+
+    /// The board hook for SYS_INFO, PROTO_VERSION, SYS_MEMORY, SYS_RESET and SYS_BOOT.
+    pub fn set_board(&mut self, board: &'a mut dyn Board) {
+        self.board = Some(board);
+    }
+
+    pub(crate) fn board(&mut self) -> Option<&mut (dyn Board + 'a)> {
+        self.board.as_deref_mut()
+    }
+
+    /// Registers a built-in channel at its fixed id (1 stdin, 2 stdout, 3 stream, 4 profile).
+    pub fn register_static(
+        &mut self,
+        id: ChannelId,
+        name: &str,
+        chan: &'a mut dyn Channel,
+    ) -> Result<ChannelId, RegistryError> {
+        if !(1..FIRST_DYNAMIC_ID).contains(&id.0) {
+            return Err(RegistryError::BadId);
+        }
+        self.insert(id, name, ChannelFlags::empty(), chan)
+    }
+
+    /// Registers a user channel in the first free slot from id 5; the host learns of it
+    /// through a CHANNEL_REGISTERED event the caller queues on the device.
+    pub fn register(&mut self, name: &str, chan: &'a mut dyn Channel) -> Result<ChannelId, RegistryError> {
+        let id = (FIRST_DYNAMIC_ID..MAX_CHANNELS as u8)
+            .find(|&i| self.slots[i as usize].is_none())
+            .ok_or(RegistryError::Full)?;
+        self.insert(ChannelId(id), name, ChannelFlags::DYNAMIC, chan)
+    }
+
+    fn insert(
+        &mut self,
+        id: ChannelId,
+        name: &str,
+        extra: ChannelFlags,
+        chan: &'a mut dyn Channel,
+    ) -> Result<ChannelId, RegistryError> {
+        if self.entries().any(|e| e.name() == Some(name)) {
+            return Err(RegistryError::BadName);
+        }
+        let slot = &mut self.slots[id.0 as usize];
+        if slot.is_some() {
+            return Err(RegistryError::BadId);
+        }
+        let flags = (chan.flags() & !(ChannelFlags::DYNAMIC | ChannelFlags::PHYSICAL)) | extra;
+        let entry = ChannelEntry::new(id, flags, name).ok_or(RegistryError::BadName)?;
+        chan.init().map_err(RegistryError::Init)?;
+        *slot = Some(Slot { entry, chan });
+        Ok(id)
+    }
+
+    /// Removes a channel, giving its backend back.
+    pub fn unregister(&mut self, id: ChannelId) -> Option<&'a mut dyn Channel> {
+        self.slots.get_mut(id.0 as usize)?.take().map(|s| s.chan)
+    }
+
+    /// A channel by id; the slot table is looked up, never a count (PROTOCOL.md 7).
+    pub fn get(&mut self, id: ChannelId) -> Option<&mut (dyn Channel + 'a)> {
+        match self.slots.get_mut(id.0 as usize) {
+            Some(Some(s)) => Some(&mut *s.chan),
+            _ => None,
+        }
+    }
+
+    /// A channel with its list entry.
+    pub fn get_with_entry(&mut self, id: ChannelId) -> Option<(ChannelEntry, &mut (dyn Channel + 'a))> {
+        match self.slots.get_mut(id.0 as usize) {
+            Some(Some(s)) => Some((s.entry, &mut *s.chan)),
+            _ => None,
+        }
+    }
+
+    /// Looks a channel up by name.
+    pub fn find(&self, name: &str) -> Option<ChannelId> {
+        self.entries().find(|e| e.name() == Some(name)).map(|e| e.id)
+    }
+
+    /// The CHANNEL_LIST entries, by id.
+    pub fn entries(&self) -> impl Iterator<Item = ChannelEntry> + use<'_, 'a> {
+        self.slots.iter().flatten().map(|s| s.entry)
+    }
+
+    /// CHANNEL_POLL: bit i set when channel i has something for the host.
+    pub fn poll_bits(&mut self) -> u32 {
+        let mut bits = 0;
+        for (i, s) in self.slots.iter_mut().enumerate() {
+            if let Some(s) = s {
+                if s.chan.poll() {
+                    bits |= 1 << i;
+                }
+            }
+        }
+        bits
+    }
+}

@@ -1,0 +1,519 @@
+//! Payload structures of PROTOCOL.md sections 3.4, 4, 5 and 6, each with `parse` and `emit`.
+//! `parse` checks the length first, after which nothing can over-read.
+
+use super::ChannelId;
+
+/// A payload of the wrong size or content for its opcode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PayloadError;
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    match b.get(at..at + 4) {
+        Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),
+        None => 0,
+    }
+}
+
+fn put_u32(b: &mut [u8], at: usize, v: u32) {
+    if let Some(s) = b.get_mut(at..at + 4) {
+        s.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+bitflags::bitflags! {
+    /// Capability flags of GET_CAPS / SET_CAPS.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct CapFlags: u32 {
+        const CRC = 1 << 0;
+        const SEQ = 1 << 1;
+        const ACK = 1 << 2;
+        const EVENTS = 1 << 3;
+    }
+}
+
+/// Capabilities (section 3.4): the same 16 bytes for GET_CAPS answers and SET_CAPS requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Caps {
+    pub flags: CapFlags,
+    pub max_payload: u16,
+}
+
+impl Caps {
+    pub const LEN: usize = 16;
+
+    /// What every peer starts with: everything on, the default packet size.
+    pub const DEFAULT: Caps = Caps { flags: CapFlags::all(), max_payload: super::DEFAULT_MAX_PAYLOAD };
+
+    pub fn parse(b: &[u8]) -> Result<Caps, PayloadError> {
+        if b.len() != Self::LEN {
+            return Err(PayloadError);
+        }
+        Ok(Caps { flags: CapFlags::from_bits_truncate(u32_at(b, 0)), max_payload: u16::from_le_bytes([b[4], b[5]]) })
+    }
+
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut b = [0; Self::LEN];
+        put_u32(&mut b, 0, self.flags.bits());
+        b[4..6].copy_from_slice(&self.max_payload.to_le_bytes());
+        b
+    }
+
+    pub fn crc(&self) -> bool {
+        self.flags.contains(CapFlags::CRC)
+    }
+    pub fn seq(&self) -> bool {
+        self.flags.contains(CapFlags::SEQ)
+    }
+    pub fn ack(&self) -> bool {
+        self.flags.contains(CapFlags::ACK)
+    }
+    pub fn events(&self) -> bool {
+        self.flags.contains(CapFlags::EVENTS)
+    }
+}
+
+/// A (major, minor, patch) triple.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Semver(pub u8, pub u8, pub u8);
+
+/// PROTO_VERSION answer: 16 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Version {
+    pub protocol: Semver,
+    pub bootloader: Semver,
+    pub firmware: Semver,
+}
+
+impl Version {
+    pub const LEN: usize = 16;
+    /// The protocol version this engine speaks.
+    pub const PROTOCOL: Semver = Semver(1, 0, 2);
+
+    pub fn parse(b: &[u8]) -> Result<Version, PayloadError> {
+        if b.len() < 9 {
+            return Err(PayloadError);
+        }
+        Ok(Version {
+            protocol: Semver(b[0], b[1], b[2]),
+            bootloader: Semver(b[3], b[4], b[5]),
+            firmware: Semver(b[6], b[7], b[8]),
+        })
+    }
+
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut b = [0; Self::LEN];
+        for (i, v) in [self.protocol, self.bootloader, self.firmware].iter().enumerate() {
+            b[i * 3..i * 3 + 3].copy_from_slice(&[v.0, v.1, v.2]);
+        }
+        b
+    }
+}
+
+bitflags::bitflags! {
+    /// `hw_caps[0]` bits of SYS_INFO (bits 8-15 hold the PMU counter count, see `pmu_counters`).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct HwCaps: u32 {
+        const GPU = 1 << 0;
+        const NPU = 1 << 1;
+        const ISP = 1 << 2;
+        const VIDEO_ENCODER = 1 << 3;
+        const JPEG_ENCODER = 1 << 4;
+        const DRAM = 1 << 5;
+        const HW_CRC = 1 << 6;
+        const PMU = 1 << 7;
+        const WIFI = 1 << 16;
+        const BLUETOOTH = 1 << 17;
+        const SD_CARD = 1 << 18;
+        const ETHERNET = 1 << 19;
+        const USB_HIGH_SPEED = 1 << 20;
+        const MULTI_CORE = 1 << 21;
+        const _ = !0;
+    }
+}
+
+/// SYS_INFO answer (section 4.1): 76 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SysInfo {
+    pub cpu_id: u32,
+    pub dev_id: [u32; 3],
+    /// VID << 16 | PID.
+    pub usb_id: u32,
+    pub chip_id: [u32; 3],
+    pub hw_caps: [u32; 2],
+    pub flash_kb: u32,
+    pub ram_kb: u32,
+    pub framebuffer_kb: u32,
+    pub stream_buffer_kb: u32,
+}
+
+impl SysInfo {
+    pub const LEN: usize = 76;
+
+    pub fn usb_vid(&self) -> u16 {
+        (self.usb_id >> 16) as u16
+    }
+    pub fn usb_pid(&self) -> u16 {
+        self.usb_id as u16
+    }
+    pub fn hw_caps(&self) -> HwCaps {
+        HwCaps::from_bits_retain(self.hw_caps[0])
+    }
+    pub fn pmu_counters(&self) -> u8 {
+        (self.hw_caps[0] >> 8) as u8
+    }
+
+    pub fn parse(b: &[u8]) -> Result<SysInfo, PayloadError> {
+        if b.len() < Self::LEN {
+            return Err(PayloadError);
+        }
+        let w = |i: usize| u32_at(b, i * 4);
+        Ok(SysInfo {
+            cpu_id: w(0),
+            dev_id: [w(1), w(2), w(3)],
+            usb_id: w(4),
+            chip_id: [w(5), w(6), w(7)],
+            hw_caps: [w(10), w(11)],
+            flash_kb: w(12),
+            ram_kb: w(13),
+            framebuffer_kb: w(14),
+            stream_buffer_kb: w(15),
+        })
+    }
+
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut b = [0; Self::LEN];
+        let words = [
+            (0, self.cpu_id),
+            (1, self.dev_id[0]),
+            (2, self.dev_id[1]),
+            (3, self.dev_id[2]),
+            (4, self.usb_id),
+            (5, self.chip_id[0]),
+            (6, self.chip_id[1]),
+            (7, self.chip_id[2]),
+            (10, self.hw_caps[0]),
+            (11, self.hw_caps[1]),
+            (12, self.flash_kb),
+            (13, self.ram_kb),
+            (14, self.framebuffer_kb),
+            (15, self.stream_buffer_kb),
+        ];
+        for (i, v) in words {
+            put_u32(&mut b, i * 4, v);
+        }
+        b
+    }
+}
+
+/// PROTO_STATS answer: 32 bytes of u32 counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProtoStats {
+    pub sent: u32,
+    pub received: u32,
+    pub checksum_errors: u32,
+    pub sequence_errors: u32,
+    pub retransmits: u32,
+    pub transport_errors: u32,
+    pub events_sent: u32,
+}
+
+impl ProtoStats {
+    pub const LEN: usize = 32;
+
+    pub fn parse(b: &[u8]) -> Result<ProtoStats, PayloadError> {
+        if b.len() < 28 {
+            return Err(PayloadError);
+        }
+        let w = |i: usize| u32_at(b, i * 4);
+        Ok(ProtoStats {
+            sent: w(0),
+            received: w(1),
+            checksum_errors: w(2),
+            sequence_errors: w(3),
+            retransmits: w(4),
+            transport_errors: w(5),
+            events_sent: w(6),
+        })
+    }
+
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut b = [0; Self::LEN];
+        let v = [
+            self.sent,
+            self.received,
+            self.checksum_errors,
+            self.sequence_errors,
+            self.retransmits,
+            self.transport_errors,
+            self.events_sent,
+        ];
+        for (i, x) in v.iter().enumerate() {
+            put_u32(&mut b, i * 4, *x);
+        }
+        b
+    }
+}
+
+/// One SYS_MEMORY entry: 24 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryEntry {
+    /// 0 GC heap, 1 UMA pool.
+    pub kind: u8,
+    pub flags: u16,
+    pub total: u32,
+    pub used: u32,
+    pub free: u32,
+    pub persistent: u32,
+    pub peak: u32,
+}
+
+impl MemoryEntry {
+    pub const LEN: usize = 24;
+    /// SYS_MEMORY starts with u8 count and 3 reserved bytes.
+    pub const PREFIX: usize = 4;
+
+    pub fn parse(b: &[u8]) -> Result<MemoryEntry, PayloadError> {
+        if b.len() < Self::LEN {
+            return Err(PayloadError);
+        }
+        Ok(MemoryEntry {
+            kind: b[0],
+            flags: u16::from_le_bytes([b[2], b[3]]),
+            total: u32_at(b, 4),
+            used: u32_at(b, 8),
+            free: u32_at(b, 12),
+            persistent: u32_at(b, 16),
+            peak: u32_at(b, 20),
+        })
+    }
+
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut b = [0; Self::LEN];
+        b[0] = self.kind;
+        b[2..4].copy_from_slice(&self.flags.to_le_bytes());
+        for (i, v) in [self.total, self.used, self.free, self.persistent, self.peak].iter().enumerate() {
+            put_u32(&mut b, 4 + i * 4, *v);
+        }
+        b
+    }
+}
+
+bitflags::bitflags! {
+    /// Channel flags (section 6).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct ChannelFlags: u8 {
+        const READ = 1 << 0;
+        const WRITE = 1 << 1;
+        const EXEC = 1 << 2;
+        const LOCK = 1 << 3;
+        const STREAM = 1 << 4;
+        const DYNAMIC = 1 << 5;
+        const PHYSICAL = 1 << 6;
+        const _ = !0;
+    }
+}
+
+/// Longest channel name: 14 bytes NUL-padded on the wire, 13 usable.
+pub const CHANNEL_NAME_MAX: usize = 13;
+
+/// One CHANNEL_LIST entry: 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelEntry {
+    pub id: ChannelId,
+    pub flags: ChannelFlags,
+    pub name: [u8; 14],
+}
+
+impl ChannelEntry {
+    pub const LEN: usize = 16;
+
+    pub fn new(id: ChannelId, flags: ChannelFlags, name: &str) -> Option<ChannelEntry> {
+        let n = name.as_bytes();
+        if n.is_empty() || n.len() > CHANNEL_NAME_MAX || n.contains(&0) {
+            return None;
+        }
+        let mut b = [0; 14];
+        b[..n.len()].copy_from_slice(n);
+        Some(ChannelEntry { id, flags, name: b })
+    }
+
+    /// The name up to its first NUL; `None` if it is not UTF-8.
+    pub fn name(&self) -> Option<&str> {
+        let end = self.name.iter().position(|&c| c == 0).unwrap_or(self.name.len());
+        core::str::from_utf8(&self.name[..end]).ok()
+    }
+
+    pub fn parse(b: &[u8]) -> Result<ChannelEntry, PayloadError> {
+        if b.len() < Self::LEN {
+            return Err(PayloadError);
+        }
+        let mut name = [0; 14];
+        name.copy_from_slice(&b[2..16]);
+        Ok(ChannelEntry { id: ChannelId(b[0]), flags: ChannelFlags::from_bits_retain(b[1]), name })
+    }
+
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut b = [0; Self::LEN];
+        b[0] = self.id.0;
+        b[1] = self.flags.bits();
+        b[2..].copy_from_slice(&self.name);
+        b
+    }
+}
+
+/// CHANNEL_READ request: exactly 8 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadRequest {
+    pub offset: u32,
+    pub length: u32,
+}
+
+impl ReadRequest {
+    pub const LEN: usize = 8;
+
+    pub fn parse(b: &[u8]) -> Result<ReadRequest, PayloadError> {
+        if b.len() != Self::LEN {
+            return Err(PayloadError);
+        }
+        Ok(ReadRequest { offset: u32_at(b, 0), length: u32_at(b, 4) })
+    }
+
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut b = [0; Self::LEN];
+        put_u32(&mut b, 0, self.offset);
+        put_u32(&mut b, 4, self.length);
+        b
+    }
+}
+
+/// CHANNEL_WRITE request: u32 offset, u32 length, then exactly `length` data bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteRequest<'a> {
+    pub offset: u32,
+    pub data: &'a [u8],
+}
+
+impl<'a> WriteRequest<'a> {
+    pub const PREFIX: usize = 8;
+
+    /// Refuses a `length` field that disagrees with the bytes that came (PROTOCOL.md 7).
+    pub fn parse(b: &'a [u8]) -> Result<WriteRequest<'a>, PayloadError> {
+        let data = b.get(Self::PREFIX..).ok_or(PayloadError)?;
+        if u32_at(b, 4) as usize != data.len() {
+            return Err(PayloadError);
+        }
+        Ok(WriteRequest { offset: u32_at(b, 0), data })
+    }
+
+    /// The 8-byte prefix; the data follows it.
+    pub fn prefix(offset: u32, len: u32) -> [u8; 8] {
+        ReadRequest { offset, length: len }.to_bytes()
+    }
+}
+
+/// CHANNEL_IOCTL request: u32 request, then argument bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoctlRequest<'a> {
+    pub request: u32,
+    pub arg: &'a [u8],
+}
+
+impl<'a> IoctlRequest<'a> {
+    pub fn parse(b: &'a [u8]) -> Result<IoctlRequest<'a>, PayloadError> {
+        let arg = b.get(4..).ok_or(PayloadError)?;
+        Ok(IoctlRequest { request: u32_at(b, 0), arg })
+    }
+}
+
+/// Event codes (section 5).
+pub mod event {
+    /// A bare event with no payload.
+    pub const NOTIFY: u16 = 0xFFFF;
+    pub const CHANNEL_REGISTERED: u16 = 0;
+    pub const CHANNEL_UNREGISTERED: u16 = 1;
+    pub const SOFT_REBOOT: u16 = 2;
+    pub const SCRIPT_STARTED: u16 = 1;
+    pub const SCRIPT_STOPPED: u16 = 0;
+}
+
+/// Ioctl requests of the built-in channels (section 6).
+pub mod ioctl {
+    pub const STDIN_STOP: u32 = 1;
+    pub const STDIN_EXEC: u32 = 2;
+    pub const STDIN_RESET: u32 = 3;
+    pub const STREAM_CTRL: u32 = 0;
+    pub const STREAM_RAW_CTRL: u32 = 1;
+    pub const STREAM_RAW_CFG: u32 = 2;
+    pub const STREAM_SOURCE: u32 = 3;
+    pub const PROFILE_MODE: u32 = 0;
+    pub const PROFILE_SET_EVENT: u32 = 1;
+    pub const PROFILE_RESET: u32 = 2;
+    pub const PROFILE_STATS: u32 = 3;
+}
+
+/// Stream pixel formats (section 6.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PixFormat(pub u32);
+
+impl PixFormat {
+    pub const GRAYSCALE: PixFormat = PixFormat(0x0802_0001);
+    pub const RGB565: PixFormat = PixFormat(0x0C03_0002);
+    pub const JPEG: PixFormat = PixFormat(0x0606_0000);
+
+    /// Bytes per pixel of raw formats; `None` for compressed ones.
+    pub fn bytes_per_pixel(self) -> Option<u32> {
+        match self {
+            Self::GRAYSCALE => Some(1),
+            Self::RGB565 => Some(2),
+            _ => None,
+        }
+    }
+}
+
+/// The stream channel's frame header (section 6.1): 20 bytes, pixels start at `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameHeader {
+    pub width: u32,
+    pub height: u32,
+    pub format: PixFormat,
+    /// Compressed bytes; 0 for raw formats.
+    pub size: u32,
+    pub offset: u32,
+}
+
+impl FrameHeader {
+    pub const LEN: usize = 20;
+
+    pub fn parse(b: &[u8]) -> Result<FrameHeader, PayloadError> {
+        if b.len() < Self::LEN {
+            return Err(PayloadError);
+        }
+        let h = FrameHeader {
+            width: u32_at(b, 0),
+            height: u32_at(b, 4),
+            format: PixFormat(u32_at(b, 8)),
+            size: u32_at(b, 12),
+            offset: u32_at(b, 16),
+        };
+        if (h.offset as usize) < Self::LEN {
+            return Err(PayloadError);
+        }
+        Ok(h)
+    }
+
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut b = [0; Self::LEN];
+        for (i, v) in [self.width, self.height, self.format.0, self.size, self.offset].iter().enumerate() {
+            put_u32(&mut b, i * 4, *v);
+        }
+        b
+    }
+
+    /// Pixel data bytes: `size` for compressed frames, width x height x bpp for raw ones.
+    pub fn data_len(&self) -> Option<usize> {
+        match self.format.bytes_per_pixel() {
+            Some(bpp) => (self.width as usize).checked_mul(self.height as usize)?.checked_mul(bpp as usize),
+            None => Some(self.size as usize),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! `openmvproto`: the OpenMV camera protocol 1.0.x, one engine for both ends of the cable.
+//!
+//! The layers, bottom up (PROTOCOL.md section 1):
+//! - [`framing`]: packets, CRCs, the streaming decoder (layer 2);
+//! - [`reliability`]: sequence counter, capabilities, retransmission timers, statistics (layer 3);
+//! - [`channels`]: the channel operations and ready-made channels a cam can register (layer 4);
+//! - [`device`]: the role a cam runs (no heap), and [`host`]: the role a host runs (`alloc`).
+//!
+//! Both roles are sans-IO: they never sleep, spawn or read a clock. The caller feeds received
+//! bytes and the current [`time::Instant`], takes out bytes to send, results and events, and asks
+//! for the next deadline. The `std` feature adds the outer rings: transports, the thread-safe
+//! [`client::Camera`], and the virtual cam; `capi` adds the C ABI.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_debug_implementations)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+pub mod channels;
+pub mod device;
+pub mod framing;
+pub mod reliability;
+pub mod time;
+
+#[cfg(feature = "alloc")]
+pub mod host;
+
+#[cfg(feature = "std")]
+pub mod client;
+#[cfg(feature = "std")]
+pub mod transport;
+#[cfg(feature = "std")]
+pub mod vcam;
+
+#[cfg(feature = "capi")]
+pub mod capi;
+
+pub use framing::{ChannelId, Flags, Header, Opcode, Status};
+pub use time::Instant;

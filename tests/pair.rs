@@ -1,0 +1,238 @@
+//! Host and device engines back to back in memory: every opcode, every capability
+//! combination, every fragment size, events between fragments, every chunk size.
+
+mod common;
+
+use common::*;
+use openmvproto::device::{DeviceConfig, Event};
+use openmvproto::framing::payload::{
+    event, ioctl, Caps, ChannelEntry, FrameHeader, MemoryEntry, ProtoStats, ReadRequest, SysInfo, Version, WriteRequest,
+};
+use openmvproto::framing::Status;
+use openmvproto::host::{HostConfig, RequestError, Response};
+use openmvproto::{ChannelId, Opcode};
+
+fn data(r: Result<Response, RequestError>) -> Vec<u8> {
+    match r {
+        Ok(Response::Data(d)) => d,
+        other => panic!("expected data, got {other:?}"),
+    }
+}
+
+fn read_req(offset: u32, length: u32) -> Vec<u8> {
+    ReadRequest { offset, length }.to_bytes().to_vec()
+}
+
+fn write_req(offset: u32, bytes: &[u8]) -> Vec<u8> {
+    let mut p = WriteRequest::prefix(offset, bytes.len() as u32).to_vec();
+    p.extend_from_slice(bytes);
+    p
+}
+
+fn pattern(n: usize, seed: u32) -> Vec<u8> {
+    (0..n as u32).map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 13) as u8).collect()
+}
+
+/// Runs one of every request and checks each answer.
+fn every_opcode(p: &mut Pair) {
+    assert_eq!(p.connect(), Ok(Response::Ack));
+    let caps = p.host.caps();
+    assert_eq!(p.device.caps(), caps);
+
+    let got = Caps::parse(&data(p.request(Opcode::PROTO_GET_CAPS, ChannelId(0), vec![]))).unwrap();
+    assert_eq!(got.max_payload, 4082);
+    let bad = Caps { max_payload: 49, ..caps }.to_bytes().to_vec();
+    assert_eq!(p.request(Opcode::PROTO_SET_CAPS, ChannelId(0), bad), Err(RequestError::Nak(Status::Invalid)));
+    assert_eq!(p.request(Opcode::PROTO_SET_CAPS, ChannelId(0), vec![1, 2, 3]), Err(RequestError::Nak(Status::Invalid)));
+    assert_eq!(p.request(Opcode::PROTO_SET_CAPS, ChannelId(0), caps.to_bytes().to_vec()), Ok(Response::Ack));
+
+    let stats = ProtoStats::parse(&data(p.request(Opcode::PROTO_STATS, ChannelId(0), vec![]))).unwrap();
+    assert!(stats.received >= 5 && stats.sent >= 5, "{stats:?}");
+    let v = Version::parse(&data(p.request(Opcode::PROTO_VERSION, ChannelId(0), vec![]))).unwrap();
+    assert_eq!(v.protocol, Version::PROTOCOL);
+    assert_eq!(v.firmware.0, 4);
+    let info = data(p.request(Opcode::SYS_INFO, ChannelId(0), vec![]));
+    assert_eq!(info.len(), SysInfo::LEN);
+    assert_eq!(SysInfo::parse(&info).unwrap().usb_vid(), 0x37C5);
+    let mem = data(p.request(Opcode::SYS_MEMORY, ChannelId(0), vec![]));
+    assert_eq!(mem.len(), 4 + 2 * MemoryEntry::LEN);
+    assert_eq!(mem[0], 2);
+    assert_eq!(MemoryEntry::parse(&mem[4 + 24..]).unwrap().total, 2000);
+    // System opcodes only on channel 0.
+    assert_eq!(p.request(Opcode::PROTO_VERSION, STREAM, vec![]), Err(RequestError::Nak(Status::Invalid)));
+
+    let list = data(p.request(Opcode::CHANNEL_LIST, ChannelId(0), vec![]));
+    let names: Vec<_> = list
+        .chunks(16)
+        .map(|c| ChannelEntry::parse(c).unwrap())
+        .map(|e| (e.id.0, e.name().unwrap().to_string()))
+        .collect();
+    assert_eq!(names, [(1, "stdin".into()), (2, "stdout".into()), (3, "stream".into()), (5, "mem".into())]);
+
+    // A channel with data, a stdout with text, a frame ready.
+    p.stdout().push(b"hello from the cam\n");
+    p.publish_frame(64, 48, 3);
+    let payload = pattern(10_000, 1);
+    for (i, piece) in payload.chunks(caps.max_payload as usize - 8).enumerate() {
+        let off = (i * (caps.max_payload as usize - 8)) as u32;
+        assert_eq!(p.request(Opcode::CHANNEL_WRITE, MEM, write_req(off, piece)), Ok(Response::Ack));
+    }
+    assert_eq!(p.mem.data, payload);
+    let poll = u32::from_le_bytes(data(p.request(Opcode::CHANNEL_POLL, ChannelId(0), vec![])).try_into().unwrap());
+    assert_eq!(poll, 1 << 2 | 1 << 3 | 1 << 5);
+
+    assert_eq!(data(p.request(Opcode::CHANNEL_SIZE, MEM, vec![])), 10_000u32.to_le_bytes());
+    assert_eq!(
+        data(p.request(Opcode::CHANNEL_SHAPE, MEM, vec![])),
+        [10_000u32.to_le_bytes(), 7u32.to_le_bytes()].concat()
+    );
+    assert_eq!(data(p.request(Opcode::CHANNEL_READ, MEM, read_req(0, 10_000))), payload);
+    assert_eq!(data(p.request(Opcode::CHANNEL_READ, MEM, read_req(1234, 77))), payload[1234..1311]);
+    assert_eq!(p.request(Opcode::CHANNEL_IOCTL, MEM, vec![7, 0, 0, 0, 9]), Ok(Response::Ack));
+    assert_eq!(p.mem.last_ioctl, Some((7, vec![9])));
+    assert_eq!(p.request(Opcode::CHANNEL_IOCTL, MEM, vec![99, 0, 0, 0]), Err(RequestError::Nak(Status::Failed)));
+
+    // Lock, then a second lock within the lock interval: BUSY; unlock; unlock again: BUSY.
+    assert_eq!(p.request(Opcode::CHANNEL_LOCK, STREAM, vec![]), Ok(Response::Ack));
+    assert_eq!(p.request(Opcode::CHANNEL_LOCK, MEM, vec![]), Err(RequestError::Nak(Status::Busy)));
+    let size = u32::from_le_bytes(data(p.request(Opcode::CHANNEL_SIZE, STREAM, vec![])).try_into().unwrap());
+    let frame = data(p.request(Opcode::CHANNEL_READ, STREAM, read_req(0, size)));
+    let h = FrameHeader::parse(&frame).unwrap();
+    assert_eq!((h.width, h.height), (64, 48));
+    let px = &frame[h.offset as usize..];
+    assert_eq!(px.len(), 64 * 48);
+    assert!(px.iter().enumerate().all(|(i, &v)| v as usize == (i % 64 + i / 64 + 3) % 256));
+    assert_eq!(data(p.request(Opcode::CHANNEL_SHAPE, STREAM, vec![])), [64u32, 48, 1].map(u32::to_le_bytes).concat());
+    assert_eq!(p.request(Opcode::CHANNEL_UNLOCK, STREAM, vec![]), Ok(Response::Ack));
+    assert_eq!(p.request(Opcode::CHANNEL_UNLOCK, STREAM, vec![]), Err(RequestError::Nak(Status::Busy)));
+    // Nothing ready: BUSY even after the interval.
+    p.now = p.now + std::time::Duration::from_millis(20);
+    assert_eq!(p.request(Opcode::CHANNEL_LOCK, STREAM, vec![]), Err(RequestError::Nak(Status::Busy)));
+
+    // stdout reads consume.
+    let n = u32::from_le_bytes(data(p.request(Opcode::CHANNEL_SIZE, STDOUT, vec![])).try_into().unwrap());
+    assert_eq!(data(p.request(Opcode::CHANNEL_READ, STDOUT, read_req(0, n))), b"hello from the cam\n");
+    assert_eq!(data(p.request(Opcode::CHANNEL_SIZE, STDOUT, vec![])), 0u32.to_le_bytes());
+
+    // stdin: exec of an empty buffer fails, of a script is taken by the cam.
+    assert_eq!(
+        p.request(Opcode::CHANNEL_IOCTL, STDIN, ioctl::STDIN_EXEC.to_le_bytes().to_vec()),
+        Err(RequestError::Nak(Status::Failed))
+    );
+    assert_eq!(p.request(Opcode::CHANNEL_WRITE, STDIN, write_req(0, b"print(1)")), Ok(Response::Ack));
+    assert_eq!(p.request(Opcode::CHANNEL_IOCTL, STDIN, ioctl::STDIN_EXEC.to_le_bytes().to_vec()), Ok(Response::Ack));
+    assert_eq!(
+        p.request(Opcode::CHANNEL_IOCTL, STDIN, [ioctl::STDIN_EXEC.to_le_bytes(), [0; 4]].concat()),
+        Err(RequestError::Nak(Status::Invalid))
+    );
+
+    // Unknown opcode, unknown channel, unsupported operation, events from a host.
+    assert_eq!(p.request(Opcode(0x77), ChannelId(0), vec![]), Err(RequestError::Nak(Status::Invalid)));
+    assert_eq!(p.request(Opcode::CHANNEL_SIZE, ChannelId(9), vec![]), Err(RequestError::Nak(Status::Invalid)));
+    assert_eq!(p.request(Opcode::CHANNEL_WRITE, STDOUT, write_req(0, b"x")), Err(RequestError::Nak(Status::Invalid)));
+    assert_eq!(p.request(Opcode::CHANNEL_EVENT, MEM, vec![]), Err(RequestError::Nak(Status::Invalid)));
+    assert_eq!(p.request(Opcode::SYS_EVENT, ChannelId(0), vec![]), Err(RequestError::Nak(Status::Invalid)));
+
+    // Reset and boot: no answer (the host times out), the board hook ran.
+    assert_eq!(p.request(Opcode::SYS_RESET, ChannelId(0), vec![]), Err(RequestError::Timeout));
+    assert_eq!(p.request(Opcode::SYS_BOOT, ChannelId(0), vec![]), Err(RequestError::Timeout));
+    assert_eq!((p.resets.get(), p.boots.get()), (1, 1));
+    // The link works again after a resync.
+    assert_eq!(p.connect(), Ok(Response::Ack));
+    assert_eq!(data(p.request(Opcode::CHANNEL_READ, MEM, read_req(5000, 5000))), payload[5000..]);
+}
+
+#[test]
+fn every_opcode_with_every_capability_combination() {
+    for bits in 0..16u8 {
+        let (crc, seq, ack, ev) = (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, bits & 8 != 0);
+        for max in [50, 4082] {
+            let mut p = Pair::new(DeviceConfig::default(), wish(crc, seq, ack, ev, max));
+            every_opcode(&mut p);
+            assert_eq!(p.host.caps().crc(), crc);
+            assert_eq!(p.host.caps().max_payload, max);
+        }
+    }
+}
+
+#[test]
+fn every_fragment_size_from_50_to_4082() {
+    let payload = pattern(9000, 2);
+    for ack in [false, true] {
+        let mut p = Pair::new(DeviceConfig::default(), wish(true, true, ack, true, 4082));
+        p.mem.data = payload.clone();
+        assert_eq!(p.connect(), Ok(Response::Ack));
+        for frag in 50..=4082u16 {
+            // A new device config per size: rebuild the device, resync.
+            p.device = openmvproto::device::Device::new(
+                DeviceConfig { fragment_size: frag, ..DeviceConfig::default() },
+                openmvproto::framing::FastCrc,
+            );
+            assert_eq!(p.connect(), Ok(Response::Ack));
+            let len = 9000 - (frag as usize % 97);
+            let got = data(p.request(Opcode::CHANNEL_READ, MEM, read_req(0, len as u32)));
+            assert_eq!(got, payload[..len], "fragment size {frag}");
+        }
+    }
+}
+
+#[test]
+fn events_between_fragments_with_and_without_ack() {
+    let payload = pattern(20_000, 3);
+    for (ack, confirmed) in [(false, false), (true, false), (true, true)] {
+        let mut p = Pair::new(
+            DeviceConfig { fragment_size: 100, ..DeviceConfig::default() },
+            wish(true, true, ack, true, 4082),
+        );
+        p.mem.data = payload.clone();
+        assert_eq!(p.connect(), Ok(Response::Ack));
+        p.inject_event = Some(Event { channel: STREAM, code: event::NOTIFY, confirmed });
+        assert_eq!(data(p.request(Opcode::CHANNEL_READ, MEM, read_req(0, 20_000))), payload);
+        // One event per fragment (coalesced while queued): 200 fragments.
+        assert!(p.events.len() >= 199, "events: {}", p.events.len());
+        assert!(p.events.iter().all(|e| e.channel == STREAM && e.code == event::NOTIFY));
+        p.inject_event = Some(Event { channel: ChannelId(0), code: event::CHANNEL_REGISTERED, confirmed });
+        p.events.clear();
+        assert_eq!(data(p.request(Opcode::CHANNEL_READ, MEM, read_req(0, 20_000))), payload);
+        // The last STREAM event queued by the previous read may come first.
+        let registered =
+            p.events.iter().filter(|e| e.channel == ChannelId(0) && e.code == event::CHANNEL_REGISTERED).count();
+        assert!(registered >= 199 && registered + 1 >= p.events.len(), "{:?}", &p.events[..3]);
+        // Counters stayed in step through all of it.
+        assert_eq!(p.host.seq(), p.device.seq());
+    }
+}
+
+#[test]
+fn events_off_means_no_events() {
+    let mut p = Pair::new(DeviceConfig::default(), wish(true, true, true, false, 4082));
+    assert_eq!(p.connect(), Ok(Response::Ack));
+    assert!(p.device.queue_event(Event { channel: STREAM, code: 1, confirmed: false }).is_err());
+}
+
+#[test]
+fn every_chunk_size_from_one_byte() {
+    let payload = pattern(12_000, 4);
+    for chunk in (1..=300).chain([1000, 4095, 4096, 4097, 9000, 70_000]) {
+        let mut p = Pair::new(DeviceConfig::default(), wish(true, true, true, true, 4082));
+        p.chunk = chunk;
+        p.mem.data = payload.clone();
+        assert_eq!(p.connect(), Ok(Response::Ack), "chunk {chunk}");
+        p.inject_event = Some(Event { channel: STDOUT, code: event::NOTIFY, confirmed: true });
+        assert_eq!(data(p.request(Opcode::CHANNEL_READ, MEM, read_req(0, 12_000))), payload, "chunk {chunk}");
+        assert_eq!(p.request(Opcode::CHANNEL_WRITE, MEM, write_req(0, &payload[..4074])), Ok(Response::Ack));
+        assert_eq!(p.mem.data, payload[..4074]);
+    }
+}
+
+#[test]
+fn host_config_timeout_is_honoured() {
+    let mut p = Pair::new(
+        DeviceConfig::default(),
+        HostConfig { timeout: std::time::Duration::from_millis(250), ..HostConfig::default() },
+    );
+    assert_eq!(p.connect(), Ok(Response::Ack));
+    let t0 = p.now;
+    assert_eq!(p.request(Opcode::SYS_RESET, ChannelId(0), vec![]), Err(RequestError::Timeout));
+    assert_eq!((p.now - t0).as_millis(), 250);
+}
