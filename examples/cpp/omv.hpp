@@ -1,0 +1,159 @@
+// A small C++17 RAII wrapper over the openmvproto C API: handles are freed by destructors,
+// failures throw omv::Error carrying the status and the library's message.
+#ifndef OMV_HPP
+#define OMV_HPP
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "openmvproto.h"
+
+namespace omv {
+
+class Error : public std::runtime_error {
+public:
+    Error(omv_status status, const std::string &msg) : std::runtime_error(msg), status_(status) {}
+    omv_status status() const noexcept { return status_; }
+
+private:
+    omv_status status_;
+};
+
+inline void check(omv_status s)
+{
+    if (s != OMV_STATUS_OK) {
+        char msg[512] = {0};
+        omv_last_error(msg, sizeof msg, nullptr);
+        throw Error(s, msg);
+    }
+}
+
+struct FrameDeleter {
+    void operator()(omv_frame *f) const noexcept { omv_frame_free(f); }
+};
+// A frame owned by the caller; empty when no frame was ready.
+using Frame = std::unique_ptr<omv_frame, FrameDeleter>;
+
+using EventHandler = std::function<void(omv_event_kind, std::uint8_t channel, std::uint16_t code)>;
+
+// One cam connection. Thread-safe like the handle it owns; movable, not copyable.
+class Host {
+public:
+    static Host tcp(const std::string &address, const omv_options *options = nullptr)
+    {
+        omv_host *h = nullptr;
+        check(omv_host_open_tcp(address.c_str(), options, &h));
+        return Host(h);
+    }
+
+    static Host serial(const std::string &path, std::uint32_t baud = 0)
+    {
+        omv_host *h = nullptr;
+        check(omv_host_open_serial(path.c_str(), baud, nullptr, &h));
+        return Host(h);
+    }
+
+    // Runs `handler` on the client's event thread; exceptions it throws are swallowed.
+    void on_event(EventHandler handler)
+    {
+        auto holder = std::make_unique<EventHandler>(std::move(handler));
+        check(omv_host_set_event_callback(host_.get(), &Host::trampoline, holder.get()));
+        handler_ = std::move(holder); // the old handler is no longer called once set returns
+    }
+
+    std::vector<omv_channel_info> channels()
+    {
+        std::size_t n = 0;
+        omv_status s = omv_host_list(host_.get(), nullptr, &n);
+        if (s != OMV_STATUS_BUFFER_TOO_SMALL) check(s);
+        std::vector<omv_channel_info> list(n);
+        check(omv_host_list(host_.get(), list.data(), &n));
+        list.resize(n);
+        return list;
+    }
+
+    std::uint8_t channel_id(const std::string &name)
+    {
+        std::uint8_t id = 0;
+        check(omv_host_channel_id(host_.get(), name.c_str(), &id));
+        return id;
+    }
+
+    std::vector<std::uint8_t> read(std::uint8_t channel, std::uint32_t offset, std::size_t len)
+    {
+        std::vector<std::uint8_t> buf(len);
+        check(omv_host_read(host_.get(), channel, offset, buf.data(), buf.size()));
+        return buf;
+    }
+
+    void write(std::uint8_t channel, std::uint32_t offset, const std::string &data)
+    {
+        check(omv_host_write(host_.get(), channel, offset,
+                             reinterpret_cast<const std::uint8_t *>(data.data()), data.size()));
+    }
+
+    std::uint32_t size(std::uint8_t channel)
+    {
+        std::uint32_t n = 0;
+        check(omv_host_size(host_.get(), channel, &n));
+        return n;
+    }
+
+    void exec(const std::string &script) { check(omv_host_exec(host_.get(), script.c_str())); }
+
+    std::string read_stdout()
+    {
+        char buf[1024];
+        std::size_t n = 0;
+        check(omv_host_read_stdout(host_.get(), buf, sizeof buf, &n));
+        return std::string(buf, n);
+    }
+
+    void streaming(bool on) { check(omv_host_streaming(host_.get(), on, false, 0, 0)); }
+
+    Frame read_frame(bool rgb888 = false)
+    {
+        omv_frame *f = nullptr;
+        check(omv_host_read_frame(host_.get(), rgb888 ? OMV_FRAME_RGB888 : 0, &f));
+        return Frame(f);
+    }
+
+    omv_version version()
+    {
+        omv_version v{};
+        check(omv_host_version(host_.get(), &v));
+        return v;
+    }
+
+    void close() { check(omv_host_close(host_.get())); }
+
+    omv_host *get() const noexcept { return host_.get(); }
+
+private:
+    struct HostDeleter {
+        void operator()(omv_host *h) const noexcept { omv_host_free(h); }
+    };
+
+    explicit Host(omv_host *h) : host_(h) {}
+
+    static void trampoline(void *user, omv_event_kind kind, std::uint8_t channel, std::uint16_t code)
+    {
+        try {
+            (*static_cast<EventHandler *>(user))(kind, channel, code);
+        } catch (...) {
+            // Never let an exception unwind into the library.
+        }
+    }
+
+    // Declared before host_, so destroyed after it: the handler outlives the handle.
+    std::unique_ptr<EventHandler> handler_;
+    std::unique_ptr<omv_host, HostDeleter> host_;
+};
+
+} // namespace omv
+
+#endif

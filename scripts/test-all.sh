@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Every test of the project, as CI runs it (.ci/run calls exactly this). Installs what it
+# needs first (idempotent). One cargo target dir, one release build shared by every step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export CARGO_TERM_COLOR=never
+T0=$(date +%s)
+step() { printf '\n==== [%4ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
+
+step "dependencies"
+scripts/install-deps.sh
+
+step "format"
+cargo fmt --all -- --check
+
+step "release build: library, omv-vcam, examples, every test"
+cargo build --release --workspace --bins --examples
+cargo test --release --workspace --no-run -q
+
+step "core: no_std builds for a Cortex-M7 (thumbv7em-none-eabihf)"
+cargo build -q --release -p openmvproto --no-default-features --target thumbv7em-none-eabihf
+cargo build -q --release -p openmvproto --no-default-features --features alloc --target thumbv7em-none-eabihf
+
+step "unit, golden, back-to-back, fault, property and end-to-end tests"
+cargo test --release --workspace
+
+step "main job: live view against the built-in virtual cam"
+cargo run -q --release --example live_view -- --frames 3 --out "$CARGO_TARGET_DIR/live_view"
+cargo run -q --release --example config_channel
+
+step "fuzz: device receive path (cargo-fuzz, 30 s)"
+(cd fuzz && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz" cargo +nightly fuzz run device_rx -- -max_total_time=30 2>&1 | tail -n 3)
+
+step "benchmark: framing throughput against memcpy and CRC-32"
+cargo bench -q --bench framing
+
+step "interop: the real openmv 1.0.7 client against omv-vcam over a pty"
+tests/interop/run.sh
+
+step "benchmark: frame streaming, this client and openmv 1.0.7, same cam, same run"
+cargo bench -q --bench stream
+
+step "firmware: static library, size, C API tests, emulated Cortex-M7 under QEMU"
+firmware/test.sh --openmv
+
+step "C ABI: header, cargo-c, CMake, ctest, sanitizers"
+scripts/test-capi.sh
+
+step "bindings: UniFFI Kotlin (kotlinc + JNA), Python (pytest), Swift (generated, parsed)"
+scripts/test-bindings.sh
+
+step "all tests passed"

@@ -1,0 +1,381 @@
+//! The virtual cam: a complete OpenMV cam in software, for tests, examples and benchmarks of
+//! hosts (this crate's client, the `openmv` Python package) without hardware.
+//!
+//! It runs the crate's own device engine ([`crate::device`]) behind any byte link: a
+//! pseudo-terminal a host opens like a USB serial port, TCP, or any [`RxHalf`] / [`TxHalf`] pair
+//! (e.g. an in-memory transport). Channels:
+//!
+//! | id | name | what |
+//! |---|---|---|
+//! | 1 | stdin | script upload; EXEC runs it with an external interpreter (default `python3 -u -`), STOP kills it |
+//! | 2 | stdout | 64 KiB ring with the script's standard output and error |
+//! | 3 | stream | test-pattern frames ([`frames`]), one every 1/fps s while streaming and not held by the host |
+//! | 5 | config | read / write: holds the value last written ([`ConfigChannel`]) |
+//! | 6 | ticks | read-only: ms since start, 10 ASCII digits ([`TicksChannel`]) |
+//!
+//! Events: SOFT_REBOOT before a script starts, stdin 1 / 0 when it starts / stops, stdout NOTIFY
+//! when its ring is half full and at most every 50 ms while it holds text, stream NOTIFY when a
+//! frame becomes ready (a frame replacing one the host has not taken sends none: a steady
+//! stream of events would keep `openmv` 1.0.7 waiting forever for an answer it lost, since
+//! every event restarts its answer timeout). SYS_RESET / SYS_BOOT restart the cam (new engine,
+//! channels cleared, script stopped).
+//!
+//! ```no_run
+//! use openmvproto::vcam::{FrameFormat, VirtualCam};
+//! let cam = VirtualCam::builder().size(64, 48).format(FrameFormat::Grayscale).spawn_tcp("127.0.0.1:0")?;
+//! println!("cam at {}", cam.addr().unwrap());
+//! cam.stop()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod board;
+mod config;
+pub mod frames;
+mod link;
+#[cfg(unix)]
+mod pty;
+mod script;
+mod serve;
+mod sources;
+mod ticks;
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use log::{error, info};
+
+pub use board::{ResetKind, VcamBoard, BOOTLOADER, CPU_ID, FIRMWARE, SENSOR_CHIP_ID, USB_PID, USB_VID};
+pub use config::ConfigChannel;
+pub use frames::{gray_pixel, rgb565_pixel, FrameFormat, FrameGen};
+pub use link::{split as split_stream, split_boxed as split_stream_boxed, SocketStream, StreamRx, StreamTx};
+#[cfg(unix)]
+pub use pty::{Pty, PtyRx, PtyTx, SymLink};
+pub use script::ScriptRunner;
+pub use serve::{CONFIG_ID, TICKS_ID};
+#[cfg(unix)]
+pub use sources::PtyLinks;
+pub use sources::{Accept, Link, LinkSource, OnceLink, TcpLinks};
+pub use ticks::{format_ticks, TicksChannel, TICKS_LEN};
+
+use crate::channels::FRAME_DATA_OFFSET;
+use crate::transport::{RxHalf, TxHalf};
+
+/// Largest stream frame buffer the cam accepts to allocate.
+pub const MAX_FRAME_BUFFER: usize = 256 << 20;
+
+/// How the virtual cam behaves. `Default` is what `omv-vcam` does without options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    pub width: u32,
+    pub height: u32,
+    pub format: FrameFormat,
+    /// Frames per second while streaming (also written into each frame's header).
+    pub fps: f32,
+    /// Interpreter for EXEC, split at whitespace; the script goes to its standard input.
+    pub exec_cmd: String,
+    /// The engine's first ACK timeout (doubled after each retransmission, 3 of them).
+    pub rtx_timeout: Duration,
+    /// Largest fragment of a channel read (never above the negotiated max_payload).
+    pub fragment: u16,
+    /// CHANNEL_LOCK within this time of the last successful lock answers BUSY.
+    pub lock_interval: Duration,
+    /// Bytes of the stdout ring.
+    pub stdout_size: usize,
+    /// Largest script the stdin channel takes.
+    pub script_max: usize,
+    /// Largest value of the config channel.
+    pub config_cap: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            width: 320,
+            height: 240,
+            format: FrameFormat::Grayscale,
+            fps: 30.0,
+            exec_cmd: "python3 -u -".into(),
+            rtx_timeout: Duration::from_millis(500),
+            fragment: crate::framing::DEFAULT_MAX_PAYLOAD,
+            lock_interval: Duration::from_millis(10),
+            stdout_size: 64 * 1024,
+            script_max: 1 << 20,
+            config_cap: ConfigChannel::DEFAULT_CAP,
+        }
+    }
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
+impl Options {
+    /// Bytes of the stream channel's buffer: header plus the largest frame.
+    pub fn frame_buffer_len(&self) -> Option<usize> {
+        self.format.max_data_len(self.width, self.height)?.checked_add(FRAME_DATA_OFFSET)
+    }
+
+    /// Refuses options the cam cannot run with.
+    pub fn validate(&self) -> io::Result<()> {
+        if self.width == 0 || self.height == 0 {
+            return Err(invalid(format!("frame size {}x{}: both must be at least 1", self.width, self.height)));
+        }
+        match self.frame_buffer_len() {
+            Some(n) if n <= MAX_FRAME_BUFFER => {}
+            _ => return Err(invalid(format!("{}x{} {} frames are too large", self.width, self.height, self.format))),
+        }
+        if !(self.fps.is_finite() && self.fps >= 0.01 && self.fps <= 10_000.0) {
+            return Err(invalid(format!("fps {}: must be between 0.01 and 10000", self.fps)));
+        }
+        if self.exec_cmd.split_whitespace().next().is_none() {
+            return Err(invalid("empty script interpreter command".into()));
+        }
+        if self.rtx_timeout.is_zero() {
+            return Err(invalid("the retransmit timeout must be above 0".into()));
+        }
+        if self.fragment == 0 {
+            return Err(invalid("the read fragment size must be at least 1".into()));
+        }
+        if self.stdout_size < 64 || self.script_max == 0 {
+            return Err(invalid("stdout needs at least 64 bytes and stdin at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Builds a [`VirtualCam`] (and spawns it).
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    opts: Options,
+}
+
+impl Builder {
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.opts.width = width;
+        self.opts.height = height;
+        self
+    }
+    pub fn format(mut self, format: FrameFormat) -> Self {
+        self.opts.format = format;
+        self
+    }
+    pub fn fps(mut self, fps: f32) -> Self {
+        self.opts.fps = fps;
+        self
+    }
+    pub fn exec_cmd(mut self, cmd: impl Into<String>) -> Self {
+        self.opts.exec_cmd = cmd.into();
+        self
+    }
+    pub fn rtx_timeout(mut self, t: Duration) -> Self {
+        self.opts.rtx_timeout = t;
+        self
+    }
+    pub fn fragment(mut self, bytes: u16) -> Self {
+        self.opts.fragment = bytes;
+        self
+    }
+    pub fn lock_interval(mut self, t: Duration) -> Self {
+        self.opts.lock_interval = t;
+        self
+    }
+    pub fn stdout_size(mut self, bytes: usize) -> Self {
+        self.opts.stdout_size = bytes;
+        self
+    }
+    pub fn config_cap(mut self, bytes: usize) -> Self {
+        self.opts.config_cap = bytes;
+        self
+    }
+    /// All options at once.
+    pub fn options(mut self, opts: Options) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    pub fn build(self) -> io::Result<VirtualCam> {
+        VirtualCam::new(self.opts)
+    }
+
+    /// Builds and serves one link on a thread: see [`VirtualCam::spawn`].
+    pub fn spawn(self, rx: Box<dyn RxHalf>, tx: Box<dyn TxHalf>) -> io::Result<VcamHandle> {
+        self.build()?.spawn(rx, tx)
+    }
+
+    /// Builds and serves TCP on a thread: see [`VirtualCam::spawn_tcp`].
+    pub fn spawn_tcp(self, addr: impl ToSocketAddrs) -> io::Result<VcamHandle> {
+        self.build()?.spawn_tcp(addr)
+    }
+
+    /// Builds and serves a new pty on a thread: see [`VirtualCam::spawn_pty`].
+    #[cfg(unix)]
+    pub fn spawn_pty(self, link: Option<&Path>) -> io::Result<VcamHandle> {
+        self.build()?.spawn_pty(link)
+    }
+}
+
+/// Tells a serving cam to stop; cheap to clone, shared with its thread.
+#[derive(Clone, Debug, Default)]
+pub struct StopToken(Arc<AtomicBool>);
+
+impl StopToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A virtual cam, ready to serve.
+#[derive(Clone, Debug)]
+pub struct VirtualCam {
+    opts: Options,
+}
+
+impl VirtualCam {
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    pub fn new(opts: Options) -> io::Result<Self> {
+        opts.validate()?;
+        Ok(VirtualCam { opts })
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// Serves one host over `rx` / `tx` on this thread, until its link closes or `stop`.
+    pub fn serve(&self, rx: Box<dyn RxHalf>, tx: Box<dyn TxHalf>, stop: &StopToken) -> io::Result<()> {
+        self.serve_links(&mut OnceLink::new(rx, tx, "link"), stop)
+    }
+
+    /// Serves the hosts `links` gives, one at a time, on this thread, until `stop` or the
+    /// source is done. The cam (script, channels, frame count) lives on across hosts.
+    pub fn serve_links(&self, links: &mut dyn LinkSource, stop: &StopToken) -> io::Result<()> {
+        serve::run(&self.opts, links, stop)
+    }
+
+    /// Serves one link on a new thread.
+    pub fn spawn(self, rx: Box<dyn RxHalf>, tx: Box<dyn TxHalf>) -> io::Result<VcamHandle> {
+        self.spawn_links(Box::new(OnceLink::new(rx, tx, "link")))
+    }
+
+    /// Serves the hosts of `links` on a new thread.
+    pub fn spawn_links(self, mut links: Box<dyn LinkSource>) -> io::Result<VcamHandle> {
+        let stop = StopToken::new();
+        let token = stop.clone();
+        let thread = thread::Builder::new().name("omv-vcam".into()).spawn(move || {
+            let r = self.serve_links(&mut *links, &token);
+            if let Err(e) = &r {
+                error!("virtual cam: {e}");
+            }
+            r
+        })?;
+        Ok(VcamHandle { stop, thread: Some(thread), addr: None, pty_path: None, _link: None })
+    }
+
+    /// Listens on `addr` (port 0 picks a free one, see [`VcamHandle::addr`]) and serves TCP
+    /// hosts one after the other on a new thread.
+    pub fn spawn_tcp(self, addr: impl ToSocketAddrs) -> io::Result<VcamHandle> {
+        let links = TcpLinks::new(TcpListener::bind(addr)?)?;
+        let local = links.local_addr()?;
+        info!("listening on {local}");
+        let mut h = self.spawn_links(Box::new(links))?;
+        h.addr = Some(local);
+        Ok(h)
+    }
+
+    /// Opens a pseudo-terminal, links `link` to its slave if given (replacing a stale link),
+    /// and serves whoever opens it on a new thread. The link is removed when the handle stops.
+    #[cfg(unix)]
+    pub fn spawn_pty(self, link: Option<&Path>) -> io::Result<VcamHandle> {
+        let pty = Pty::open()?;
+        let slave = pty.slave_path().to_path_buf();
+        let symlink = link.map(|l| SymLink::create(l, &slave)).transpose()?;
+        match &symlink {
+            Some(l) => info!("pty {} linked at {}", slave.display(), l.path().display()),
+            None => info!("pty {}", slave.display()),
+        }
+        let mut h = self.spawn_links(Box::new(PtyLinks::new(pty)))?;
+        h.pty_path = Some(slave);
+        h._link = symlink;
+        Ok(h)
+    }
+}
+
+/// A cam serving on its own thread. Dropping it stops the cam (and waits for the thread).
+#[derive(Debug)]
+pub struct VcamHandle {
+    stop: StopToken,
+    thread: Option<JoinHandle<io::Result<()>>>,
+    addr: Option<SocketAddr>,
+    pty_path: Option<PathBuf>,
+    #[cfg(unix)]
+    _link: Option<SymLink>,
+    #[cfg(not(unix))]
+    _link: Option<()>,
+}
+
+impl VcamHandle {
+    /// The TCP address it listens on ([`VirtualCam::spawn_tcp`]).
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.addr
+    }
+
+    /// The pty slave a host opens ([`VirtualCam::spawn_pty`]).
+    pub fn pty_path(&self) -> Option<&Path> {
+        self.pty_path.as_deref()
+    }
+
+    /// A token that stops the cam from anywhere (a signal handler's thread, a test).
+    pub fn stop_token(&self) -> StopToken {
+        self.stop.clone()
+    }
+
+    /// Whether the serving thread has ended (stopped, failed, or its only link closed).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Stops the cam and waits for its thread; gives the serve loop's result.
+    pub fn stop(mut self) -> io::Result<()> {
+        self.shutdown()
+    }
+
+    /// Waits for the serving thread to end by itself (e.g. its only link closed).
+    pub fn join(mut self) -> io::Result<()> {
+        self.join_thread()
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        self.stop.stop();
+        self.join_thread()
+    }
+
+    fn join_thread(&mut self) -> io::Result<()> {
+        match self.thread.take() {
+            Some(t) => t.join().unwrap_or_else(|_| Err(io::Error::other("the virtual cam thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for VcamHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests;

@@ -1,0 +1,123 @@
+//! Where the serve loop's hosts come from: one given link, a TCP listener (one host at a time),
+//! or a pty (always the same link; hosts come and go on the other side).
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use log::{debug, warn};
+
+use super::link::split_boxed;
+use super::pty::Pty;
+use crate::transport::{RxHalf, TxHalf};
+
+/// A host's link: the two halves and a name for logs.
+pub struct Link {
+    pub rx: Box<dyn RxHalf>,
+    pub tx: Box<dyn TxHalf>,
+    pub peer: String,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link").field("peer", &self.peer).finish_non_exhaustive()
+    }
+}
+
+/// What [`LinkSource::accept`] found.
+#[derive(Debug)]
+pub enum Accept {
+    /// A host to serve until its link closes.
+    Link(Link),
+    /// No host yet.
+    Pending,
+    /// No host will come any more: the serve loop ends.
+    Done,
+}
+
+/// Gives the serve loop its hosts, one at a time.
+pub trait LinkSource: Send {
+    /// Waits at most `timeout` for the next host.
+    fn accept(&mut self, timeout: Duration) -> io::Result<Accept>;
+}
+
+/// One link, served once.
+#[derive(Debug)]
+pub struct OnceLink(Option<Link>);
+
+impl OnceLink {
+    pub fn new(rx: Box<dyn RxHalf>, tx: Box<dyn TxHalf>, peer: impl Into<String>) -> Self {
+        OnceLink(Some(Link { rx, tx, peer: peer.into() }))
+    }
+}
+
+impl LinkSource for OnceLink {
+    fn accept(&mut self, _timeout: Duration) -> io::Result<Accept> {
+        Ok(self.0.take().map_or(Accept::Done, Accept::Link))
+    }
+}
+
+/// TCP: hosts connect one after the other.
+#[derive(Debug)]
+pub struct TcpLinks {
+    listener: TcpListener,
+}
+
+impl TcpLinks {
+    pub fn new(listener: TcpListener) -> io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        Ok(TcpLinks { listener })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+impl LinkSource for TcpLinks {
+    fn accept(&mut self, timeout: Duration) -> io::Result<Accept> {
+        match self.listener.accept() {
+            Ok((stream, peer)) => {
+                stream.set_nonblocking(false)?;
+                // Small packets answered one by one: never let Nagle hold them back.
+                stream.set_nodelay(true)?;
+                let (rx, tx) = split_boxed(stream)?;
+                Ok(Accept::Link(Link { rx, tx, peer: format!("tcp:{peer}") }))
+            }
+            Err(e) => {
+                if !matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) {
+                    // E.g. out of descriptors, or a connection reset before accept: keep serving.
+                    warn!("accept: {e}");
+                }
+                std::thread::sleep(timeout);
+                Ok(Accept::Pending)
+            }
+        }
+    }
+}
+
+/// A pty: its master is the one link; hosts open and close the slave as they like.
+#[derive(Debug)]
+pub struct PtyLinks {
+    pty: Pty,
+    given: bool,
+}
+
+impl PtyLinks {
+    pub fn new(pty: Pty) -> Self {
+        PtyLinks { pty, given: false }
+    }
+}
+
+impl LinkSource for PtyLinks {
+    fn accept(&mut self, _timeout: Duration) -> io::Result<Accept> {
+        if self.given {
+            // The master failed in a way the halves did not absorb: do not spin on it.
+            debug!("pty: serving the master again");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.given = true;
+        let (rx, tx) = self.pty.halves();
+        Ok(Accept::Link(Link { rx: Box::new(rx), tx: Box::new(tx), peer: self.pty.slave_path().display().to_string() }))
+    }
+}
