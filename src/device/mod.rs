@@ -22,6 +22,8 @@ use crate::framing::{
 };
 use crate::reliability::{validate_caps, AckWait, Caps, Expiry, RetransmitPolicy, SeqCounter, Stats};
 use crate::time::Instant;
+use core::mem::MaybeUninit;
+use core::ptr::addr_of_mut;
 use core::time::Duration;
 
 /// Events waiting to be sent; duplicates are coalesced.
@@ -117,28 +119,41 @@ impl<C: Checksum + Default, const N: usize> Default for Device<C, N> {
 
 impl<C: Checksum, const N: usize> Device<C, N> {
     /// A device in its start-up state. `config.caps.max_payload` is clamped to what `N` holds.
-    pub fn new(mut config: DeviceConfig, crc: C) -> Self {
+    pub fn new(config: DeviceConfig, crc: C) -> Self {
+        let mut slot = MaybeUninit::uninit();
+        Self::new_in(&mut slot, config, crc);
+        // SAFETY: `new_in` initialised every field of `slot`.
+        unsafe { slot.assume_init() }
+    }
+
+    /// Builds a device directly in `slot`: a `Device` holds two packet buffers (8 KiB at the
+    /// default size), which firmware should not first build on its stack and then copy.
+    pub fn new_in(slot: &mut MaybeUninit<Self>, mut config: DeviceConfig, crc: C) -> &mut Self {
         let max = max_payload_for(N).min(u16::MAX as usize) as u16;
         config.caps.max_payload = config.caps.max_payload.clamp(crate::framing::MIN_MAX_PAYLOAD, max);
-        let mut d = Device {
-            decoder: Decoder::new(Role::Device),
-            core: Core {
-                crc,
-                config,
-                caps: config.caps,
-                seq: SeqCounter::default(),
-                tx: [0; N],
-                tx_len: 0,
-                tx_ready: false,
-                tx_needs_ack: false,
-                ack_wait: None,
-                job: None,
-                events: [None; EVENT_QUEUE],
-                locked: 0,
-                last_lock: None,
-                stats: Stats::default(),
-                now: Instant::ZERO,
-            },
+        let p = slot.as_mut_ptr();
+        // SAFETY: `p` comes from a `&mut MaybeUninit<Self>`, so it is writable and aligned.
+        // Every field is written exactly once through its own raw pointer before the memory
+        // is read as a `Self`; zero bytes are a valid `[u8; N]`.
+        let d = unsafe {
+            Decoder::init_raw(addr_of_mut!((*p).decoder), Role::Device);
+            let c = addr_of_mut!((*p).core);
+            addr_of_mut!((*c).crc).write(crc);
+            addr_of_mut!((*c).config).write(config);
+            addr_of_mut!((*c).caps).write(config.caps);
+            addr_of_mut!((*c).seq).write(SeqCounter::default());
+            addr_of_mut!((*c).tx).write_bytes(0, 1);
+            addr_of_mut!((*c).tx_len).write(0);
+            addr_of_mut!((*c).tx_ready).write(false);
+            addr_of_mut!((*c).tx_needs_ack).write(false);
+            addr_of_mut!((*c).ack_wait).write(None);
+            addr_of_mut!((*c).job).write(None);
+            addr_of_mut!((*c).events).write([None; EVENT_QUEUE]);
+            addr_of_mut!((*c).locked).write(0);
+            addr_of_mut!((*c).last_lock).write(None);
+            addr_of_mut!((*c).stats).write(Stats::default());
+            addr_of_mut!((*c).now).write(Instant::ZERO);
+            slot.assume_init_mut()
         };
         d.apply_caps();
         d

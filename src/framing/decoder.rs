@@ -1,6 +1,8 @@
 //! The streaming decoder: bytes in, in chunks of any size; packets out. It allocates nothing,
 //! holds at most one packet, and recovers from garbage as PROTOCOL.md section 3.5 says.
 
+use core::ptr::addr_of_mut;
+
 use super::{max_payload_for, Checksum, Flags, Header, Opcode, HEADER_LEN, SYNC};
 
 /// A decoded packet; the payload borrows the decoder or the input chunk (no copy when the whole
@@ -93,6 +95,28 @@ impl<const N: usize> Decoder<N> {
             role,
             skipped_bytes: 0,
             header_errors: 0,
+        }
+    }
+
+    /// Writes a decoder like [`Decoder::new`] into `p` field by field, zeroing the buffer in
+    /// place instead of building it on the stack.
+    ///
+    /// # Safety
+    /// `p` must be valid for writes and aligned for `Self`.
+    pub(crate) unsafe fn init_raw(p: *mut Self, role: Role) {
+        // SAFETY: the caller guarantees `p` is writable and aligned; each field is written
+        // once through its own raw pointer, and zero bytes are a valid `[u8; N]`.
+        unsafe {
+            addr_of_mut!((*p).buf).write_bytes(0, 1);
+            addr_of_mut!((*p).len).write(0);
+            addr_of_mut!((*p).handed_out).write(0);
+            addr_of_mut!((*p).scanned).write(0);
+            addr_of_mut!((*p).max_payload).write(max_payload_for(N));
+            addr_of_mut!((*p).crc).write(true);
+            addr_of_mut!((*p).expected_seq).write(None);
+            addr_of_mut!((*p).role).write(role);
+            addr_of_mut!((*p).skipped_bytes).write(0);
+            addr_of_mut!((*p).header_errors).write(0);
         }
     }
 
