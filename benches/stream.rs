@@ -26,7 +26,7 @@ impl Drop for Cam {
 fn start_cam(bin: &Path, width: u32, height: u32) -> Cam {
     let link = std::env::temp_dir().join(format!("omv-bench-{}-{width}", std::process::id()));
     let child = Command::new(bin)
-        .args(["--pty", link.to_str().unwrap(), "--fps", "1000"])
+        .args(["--pty", link.to_str().unwrap(), "--fps", "1000", "--log-level", "warn"])
         .args(["--width", &width.to_string(), "--height", &height.to_string()])
         .stdout(Stdio::null())
         .spawn()

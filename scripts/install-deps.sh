@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
-pkgs=(qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi libjna-java cmake cargo-c cbindgen valgrind)
+pkgs=(qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi libjna-java cmake cbindgen valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
