@@ -355,6 +355,7 @@ impl HostCore<'_> {
     fn ack(&mut self, h: &Header) {
         let ack = Header { seq: h.seq, channel: h.channel, flags: Flags::ACK, opcode: h.opcode, length: 0 };
         push_packet(self.tx, &ack, &[], self.caps.crc().then_some(self.crc));
+        Stats::bump(&mut self.stats.sent);
     }
 
     /// Handles one packet; returns the resync step that just completed, if any.

@@ -1,0 +1,280 @@
+//! Adapters between the engine's traits and what lives in C or in the instance storage:
+//! a channel behind a C vtable, a proxy to a built-in channel, and the board hooks.
+
+use core::ffi::c_void;
+
+use openmvproto::channels::{Channel, ChannelFlags};
+use openmvproto::device::Board;
+use openmvproto::framing::payload::{HwCaps, MemoryEntry, Semver, SysInfo as WireSysInfo, Version};
+use openmvproto::framing::Status;
+
+use crate::types::{BoardInfo, ChannelOps, MemoryPool, SysInfo};
+
+/// A protocol status from a C callback's result (0 success; unknown or negative: FAILED).
+fn status(code: i32) -> Result<(), Status> {
+    match code {
+        0 => Ok(()),
+        2 => Err(Status::Invalid),
+        3 => Err(Status::Timeout),
+        4 => Err(Status::Busy),
+        _ => Err(Status::Failed),
+    }
+}
+
+/// A channel implemented by C callbacks.
+#[derive(Clone, Copy, Debug)]
+pub struct CChannel {
+    ops: *const ChannelOps,
+    user: *mut c_void,
+    extra: ChannelFlags,
+}
+
+impl CChannel {
+    pub const EMPTY: CChannel =
+        CChannel { ops: core::ptr::null(), user: core::ptr::null_mut(), extra: ChannelFlags::empty() };
+
+    /// `ops` must be non-NULL and stay valid while the channel is registered.
+    pub fn new(ops: *const ChannelOps, user: *mut c_void, extra: ChannelFlags) -> Self {
+        CChannel { ops, user, extra: extra & (ChannelFlags::EXEC | ChannelFlags::STREAM) }
+    }
+
+    fn ops(&self) -> &ChannelOps {
+        // SAFETY: `new` is only called with a non-NULL table that the C side keeps valid while
+        // the channel is registered (header contract); the engine calls channels only then.
+        unsafe { &*self.ops }
+    }
+}
+
+impl Channel for CChannel {
+    fn flags(&self) -> ChannelFlags {
+        let o = self.ops();
+        let mut f = self.extra;
+        f.set(ChannelFlags::READ, o.read.is_some() || o.readp.is_some());
+        f.set(ChannelFlags::WRITE, o.write.is_some());
+        f.set(ChannelFlags::LOCK, o.lock.is_some());
+        f
+    }
+
+    fn poll(&mut self) -> bool {
+        // SAFETY: a callback of the registered table, called with its user pointer.
+        self.ops().poll.is_some_and(|f| unsafe { f(self.user) })
+    }
+
+    fn lock(&mut self) -> bool {
+        // SAFETY: as in `poll`.
+        self.ops().lock.is_some_and(|f| unsafe { f(self.user) })
+    }
+
+    fn unlock(&mut self) -> bool {
+        // SAFETY: as in `poll`.
+        self.ops().unlock.is_none_or(|f| unsafe { f(self.user) })
+    }
+
+    fn size(&mut self) -> Option<u32> {
+        // SAFETY: as in `poll`.
+        self.ops().size.map(|f| unsafe { f(self.user) })
+    }
+
+    fn shape(&mut self, dims: &mut [u32; 4]) -> Option<usize> {
+        let f = self.ops().shape?;
+        // SAFETY: as in `poll`; `dims` has room for the 4 dimensions the callback may write.
+        let n = unsafe { f(self.user, dims.as_mut_ptr()) };
+        (n > 0).then_some(n.min(4))
+    }
+
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Status> {
+        let f = self.ops().read.ok_or(Status::Invalid)?;
+        // SAFETY: as in `poll`; `buf` is writable for `buf.len()` bytes.
+        status(unsafe { f(self.user, offset, buf.as_mut_ptr(), buf.len()) })
+    }
+
+    fn readp(&mut self, offset: u32, len: usize) -> Option<&[u8]> {
+        let f = self.ops().readp?;
+        // SAFETY: as in `poll`.
+        let p = unsafe { f(self.user, offset, len) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: the readp contract: `len` readable bytes at `p`, unchanged until the next call
+        // into the engine; the slice is copied into a packet before this call returns to C.
+        Some(unsafe { core::slice::from_raw_parts(p, len) })
+    }
+
+    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), Status> {
+        let f = self.ops().write.ok_or(Status::Invalid)?;
+        // SAFETY: as in `poll`; `data` is readable for `data.len()` bytes.
+        status(unsafe { f(self.user, offset, data.as_ptr(), data.len()) })
+    }
+
+    fn ioctl(&mut self, request: u32, arg: &[u8]) -> Result<(), Status> {
+        let f = self.ops().ioctl.ok_or(Status::Invalid)?;
+        // SAFETY: as in `poll`; `arg` is readable for `arg.len()` bytes.
+        status(unsafe { f(self.user, request, arg.as_ptr(), arg.len()) })
+    }
+}
+
+/// Stands in the registry for a built-in channel that the C API also reaches between engine
+/// calls, so that no long-lived `&mut` to the channel itself exists. Dynamic dispatch keeps
+/// one copy of the forwarding code for all three built-ins.
+#[derive(Debug)]
+pub struct Proxy {
+    target: *mut dyn Channel,
+}
+
+impl Proxy {
+    /// Not registered yet (never dereferenced).
+    pub const DANGLING: Proxy = Proxy { target: core::ptr::null_mut::<CChannel>() as *mut dyn Channel };
+
+    pub fn new(target: *mut dyn Channel) -> Self {
+        Proxy { target }
+    }
+
+    fn get(&mut self) -> &mut dyn Channel {
+        // SAFETY: `target` points into the same instance storage and is set before the proxy is
+        // registered. The engine runs one call at a time (the instance's re-entrancy guard), and
+        // the C API's own accesses to the channel happen only between engine calls, so this
+        // `&mut` is the only one while it lives.
+        unsafe { &mut *self.target }
+    }
+}
+
+impl Channel for Proxy {
+    fn flags(&self) -> ChannelFlags {
+        // SAFETY: as in `get`; a shared read of the target.
+        unsafe { (*self.target).flags() }
+    }
+    fn init(&mut self) -> Result<(), Status> {
+        self.get().init()
+    }
+    fn poll(&mut self) -> bool {
+        self.get().poll()
+    }
+    fn lock(&mut self) -> bool {
+        self.get().lock()
+    }
+    fn unlock(&mut self) -> bool {
+        self.get().unlock()
+    }
+    fn size(&mut self) -> Option<u32> {
+        self.get().size()
+    }
+    fn shape(&mut self, dims: &mut [u32; 4]) -> Option<usize> {
+        self.get().shape(dims)
+    }
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Status> {
+        self.get().read(offset, buf)
+    }
+    fn readp(&mut self, offset: u32, len: usize) -> Option<&[u8]> {
+        self.get().readp(offset, len)
+    }
+    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), Status> {
+        self.get().write(offset, data)
+    }
+    fn flush(&mut self) {
+        self.get().flush()
+    }
+    fn ioctl(&mut self, request: u32, arg: &[u8]) -> Result<(), Status> {
+        self.get().ioctl(request, arg)
+    }
+}
+
+/// Pools SYS_MEMORY reports at most (the engine's own limit).
+const MEMORY_POOLS: usize = 8;
+
+/// The board as C described it.
+#[derive(Clone, Copy, Debug)]
+pub struct CBoard {
+    pub info: BoardInfo,
+    pub hw_crc: bool,
+}
+
+impl CBoard {
+    pub const fn empty(hw_crc: bool) -> Self {
+        CBoard {
+            info: BoardInfo {
+                info: SysInfo {
+                    cpu_id: 0,
+                    dev_id: [0; 3],
+                    usb_id: 0,
+                    chip_id: [0; 3],
+                    hw_caps: [0; 2],
+                    flash_kb: 0,
+                    ram_kb: 0,
+                    framebuffer_kb: 0,
+                    stream_buffer_kb: 0,
+                },
+                bootloader_version: [0; 3],
+                firmware_version: [0; 3],
+                memory: None,
+                reset: None,
+                boot: None,
+                user: core::ptr::null_mut(),
+            },
+            hw_crc,
+        }
+    }
+}
+
+impl Board for CBoard {
+    fn version(&self) -> Version {
+        let (b, f) = (self.info.bootloader_version, self.info.firmware_version);
+        Version {
+            protocol: Version::PROTOCOL,
+            bootloader: Semver(b[0], b[1], b[2]),
+            firmware: Semver(f[0], f[1], f[2]),
+        }
+    }
+
+    fn sys_info(&self) -> WireSysInfo {
+        let i = &self.info.info;
+        let mut hw_caps = i.hw_caps;
+        if self.hw_crc {
+            hw_caps[0] |= HwCaps::HW_CRC.bits();
+        }
+        WireSysInfo {
+            cpu_id: i.cpu_id,
+            dev_id: i.dev_id,
+            usb_id: i.usb_id,
+            chip_id: i.chip_id,
+            hw_caps,
+            flash_kb: i.flash_kb,
+            ram_kb: i.ram_kb,
+            framebuffer_kb: i.framebuffer_kb,
+            stream_buffer_kb: i.stream_buffer_kb,
+        }
+    }
+
+    fn memory(&self, out: &mut [MemoryEntry]) -> usize {
+        let Some(f) = self.info.memory else { return 0 };
+        let mut pools = [MemoryPool::default(); MEMORY_POOLS];
+        let max = out.len().min(MEMORY_POOLS);
+        // SAFETY: `pools` has room for `max` entries; the callback fills at most that many.
+        let n = unsafe { f(self.info.user, pools.as_mut_ptr(), max) }.min(max);
+        for (o, p) in out.iter_mut().zip(&pools[..n]) {
+            *o = MemoryEntry {
+                kind: p.kind,
+                flags: p.flags,
+                total: p.total,
+                used: p.used,
+                free: p.free,
+                persistent: p.persistent,
+                peak: p.peak,
+            };
+        }
+        n
+    }
+
+    fn reset(&mut self) {
+        if let Some(f) = self.info.reset {
+            // SAFETY: a C function given by `omv_fw_set_board`, called with its user pointer.
+            unsafe { f(self.info.user) }
+        }
+    }
+
+    fn boot(&mut self) {
+        if let Some(f) = self.info.boot {
+            // SAFETY: as for `reset`.
+            unsafe { f(self.info.user) }
+        }
+    }
+}

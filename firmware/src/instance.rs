@@ -1,0 +1,412 @@
+//! One engine instance, laid out in storage the caller provides (no globals, no heap).
+//!
+//! The instance is self-referential: its registry borrows the channel glue, the built-in
+//! proxies and the board that live beside it. It is therefore never moved and never reached
+//! through one `&mut Instance`; every access goes through raw field pointers, so the parts
+//! the registry borrows, the receive ring the interrupt handler shares, and the engine state
+//! the main loop uses stay disjoint.
+
+use core::cell::Cell;
+use core::ffi::c_void;
+use core::mem::{align_of, size_of, MaybeUninit};
+use core::ptr::{addr_of, addr_of_mut};
+use core::time::Duration;
+
+use openmvproto::channels::{Channel, ChannelFlags, FrameChannel, RingChannel, ScriptChannel};
+use openmvproto::device::{
+    Device, DeviceConfig, Event, EventError, Registry, RegistryError, FIRST_DYNAMIC_ID, MAX_CHANNELS,
+};
+use openmvproto::framing::payload::{event, CapFlags, Caps};
+use openmvproto::framing::{max_payload_for, ChannelId, MIN_MAX_PAYLOAD};
+use openmvproto::reliability::RetransmitPolicy;
+use openmvproto::time::Instant;
+
+use crate::crc::FwCrc;
+use crate::glue::{CBoard, CChannel, Proxy};
+use crate::ring::SpscRing;
+use crate::types::*;
+
+const MAGIC: u32 = 0x4F4D_5646;
+/// stdout sends NOTIFY at most this often while it holds text (PROTOCOL.md 5).
+const STDOUT_NOTIFY_EVERY: Duration = Duration::from_millis(50);
+
+/// The C handle `omv_fw_t`.
+pub struct Instance {
+    magic: u32,
+    busy: Cell<bool>,
+    /// Shared with the interrupt handler; only `&` access.
+    rx: SpscRing,
+    // Borrowed by the registry while registered.
+    glue: [CChannel; MAX_CHANNELS],
+    stdin_proxy: Proxy,
+    stdout_proxy: Proxy,
+    stream_proxy: Proxy,
+    board: CBoard,
+    // Reached by the proxies during engine calls and by the C API between them, always
+    // through raw pointers derived from the instance (never through a stored reference).
+    // Initialised while the matching bit of `Engine::builtins` is set.
+    stdin: MaybeUninit<ScriptChannel<'static>>,
+    stdout: MaybeUninit<RingChannel<'static>>,
+    stream: MaybeUninit<FrameChannel<'static>>,
+    engine: Engine,
+}
+
+/// State only the main loop touches.
+pub(crate) struct Engine {
+    pub device: Device<FwCrc, OMV_FW_PACKET_BUF>,
+    pub registry: Registry<'static>,
+    write: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> i32,
+    write_user: *mut c_void,
+    last_ms: u32,
+    now: Instant,
+    rx_dropped_seen: u32,
+    stdout_notified: Instant,
+    /// Bit `id` set: the built-in channel with that id is registered.
+    builtins: u8,
+}
+
+pub const STORAGE_SIZE: usize = size_of::<Instance>();
+pub const STORAGE_ALIGN: usize = align_of::<Instance>();
+
+/// The engine settings a C configuration asks for.
+pub fn device_config(c: &Config) -> Result<DeviceConfig, i32> {
+    let flags = CapFlags::from_bits(c.caps).ok_or(OMV_FW_ERR_CONFIG)?;
+    let limit = max_payload_for(OMV_FW_PACKET_BUF) as u16;
+    let max_payload = if c.max_payload == 0 { limit } else { c.max_payload };
+    if !(MIN_MAX_PAYLOAD..=limit).contains(&max_payload) || c.retransmit_timeout_ms == 0 {
+        return Err(OMV_FW_ERR_CONFIG);
+    }
+    let frag = if c.read_fragment_size == 0 { max_payload } else { c.read_fragment_size.min(max_payload) };
+    Ok(DeviceConfig {
+        caps: Caps { flags, max_payload },
+        retransmit: RetransmitPolicy {
+            timeout: Duration::from_millis(c.retransmit_timeout_ms.into()),
+            retries: c.retransmit_count,
+        },
+        lock_interval: Duration::from_millis(c.lock_interval_ms.into()),
+        fragment_size: frag,
+    })
+}
+
+pub fn default_config() -> Config {
+    let d = DeviceConfig::default();
+    Config {
+        caps: d.caps.flags.bits(),
+        max_payload: d.caps.max_payload,
+        read_fragment_size: 512,
+        retransmit_count: d.retransmit.retries,
+        retransmit_timeout_ms: d.retransmit.timeout.as_millis() as u32,
+        lock_interval_ms: d.lock_interval.as_millis() as u32,
+    }
+}
+
+/// Builds an instance in `storage`.
+///
+/// # Safety
+/// `storage` must be valid for writes of `size` bytes, and it must not be used otherwise
+/// (nor moved) while the returned handle is in use.
+pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -> Result<*mut Instance, i32> {
+    if storage as usize % STORAGE_ALIGN != 0 {
+        return Err(OMV_FW_ERR_ALIGN);
+    }
+    if size < STORAGE_SIZE {
+        return Err(OMV_FW_ERR_SIZE);
+    }
+    let write = hooks.write.ok_or(OMV_FW_ERR_NULL)?;
+    let crc = match (hooks.crc16, hooks.crc32) {
+        (Some(a), Some(b)) => FwCrc::hardware(a, b, hooks.crc_user),
+        (None, None) => FwCrc::software(),
+        _ => return Err(OMV_FW_ERR_CONFIG),
+    };
+    let config = device_config(cfg)?;
+    let p = storage.cast::<Instance>();
+    // SAFETY: `p` is aligned and has room for an `Instance` (checked above) and the caller
+    // gives us the storage. Each field is written in place, without reading the old bytes;
+    // no field has drop glue, so overwriting an earlier instance is fine.
+    unsafe {
+        addr_of_mut!((*p).magic).write(0);
+        addr_of_mut!((*p).busy).write(Cell::new(false));
+        addr_of_mut!((*p).rx).write(SpscRing::new());
+        addr_of_mut!((*p).glue).write([CChannel::EMPTY; MAX_CHANNELS]);
+        addr_of_mut!((*p).stdin_proxy).write(Proxy::DANGLING);
+        addr_of_mut!((*p).stdout_proxy).write(Proxy::DANGLING);
+        addr_of_mut!((*p).stream_proxy).write(Proxy::DANGLING);
+        addr_of_mut!((*p).board).write(CBoard::empty(crc.is_hardware()));
+        let e = addr_of_mut!((*p).engine);
+        // Built in place: by value the engine's two packet buffers would pass over the stack.
+        // A `MaybeUninit<T>` has the layout of `T`, and the field is not yet initialised.
+        Device::new_in(&mut *addr_of_mut!((*e).device).cast::<MaybeUninit<Device<FwCrc, OMV_FW_PACKET_BUF>>>(), config, crc);
+        addr_of_mut!((*e).registry).write(Registry::new());
+        addr_of_mut!((*e).write).write(write);
+        addr_of_mut!((*e).write_user).write(hooks.write_user);
+        addr_of_mut!((*e).last_ms).write(0);
+        addr_of_mut!((*e).now).write(Instant::ZERO);
+        addr_of_mut!((*e).rx_dropped_seen).write(0);
+        addr_of_mut!((*e).stdout_notified).write(Instant::ZERO);
+        addr_of_mut!((*e).builtins).write(0);
+        // The board lives as long as the storage, which the caller keeps for the handle's life.
+        (*e).registry.set_board(&mut *addr_of_mut!((*p).board));
+        addr_of_mut!((*p).magic).write(MAGIC);
+    }
+    Ok(p)
+}
+
+/// The interrupt-side view: only the receive ring.
+///
+/// # Safety
+/// `fw` is NULL or a handle from [`init`] whose storage is still valid.
+pub unsafe fn rx_ring<'a>(fw: *mut Instance) -> Result<&'a SpscRing, i32> {
+    if fw.is_null() {
+        return Err(OMV_FW_ERR_NULL);
+    }
+    // SAFETY: a handle points at an initialised instance (caller contract); `magic` and `rx`
+    // are never written after `init`, and `rx` is only ever shared.
+    unsafe {
+        if addr_of!((*fw).magic).read() != MAGIC {
+            return Err(OMV_FW_ERR_HANDLE);
+        }
+        Ok(&*addr_of!((*fw).rx))
+    }
+}
+
+/// Runs `f` with the main-loop view of the instance, refusing re-entry from a callback;
+/// returns its result or the negative error. Not generic, so the guard exists once.
+///
+/// # Safety
+/// `fw` is NULL or a handle from [`init`] whose storage is still valid, used from the main
+/// loop only (one thread).
+pub unsafe fn enter(fw: *mut Instance, f: &mut dyn FnMut(&mut Ctx<'_>) -> i32) -> i32 {
+    // SAFETY: caller contract, as for `rx_ring`.
+    let rx = match unsafe { rx_ring(fw) } {
+        Ok(rx) => rx,
+        Err(e) => return e,
+    };
+    // SAFETY: `busy` is a Cell touched only from the main loop; shared access is enough.
+    let busy = unsafe { &*addr_of!((*fw).busy) };
+    if busy.replace(true) {
+        return OMV_FW_ERR_REENTERED;
+    }
+    // SAFETY: not re-entered (checked above), so this is the only reference to `engine`; it is
+    // a field disjoint from everything the registry borrows and from the ring.
+    let engine = unsafe { &mut *addr_of_mut!((*fw).engine) };
+    let r = f(&mut Ctx { inst: fw, engine, rx });
+    busy.set(false);
+    r
+}
+
+/// The main-loop view of one instance.
+pub(crate) struct Ctx<'a> {
+    inst: *mut Instance,
+    pub engine: &'a mut Engine,
+    pub rx: &'a SpscRing,
+}
+
+fn registry_error(e: RegistryError) -> i32 {
+    match e {
+        RegistryError::BadName => OMV_FW_ERR_NAME,
+        RegistryError::Full => OMV_FW_ERR_FULL,
+        RegistryError::BadId => OMV_FW_ERR_ID,
+        RegistryError::Init(_) => OMV_FW_ERR_STATE,
+    }
+}
+
+fn event_error(e: EventError) -> i32 {
+    match e {
+        EventError::Disabled => OMV_FW_ERR_EVENTS_OFF,
+        EventError::QueueFull => OMV_FW_ERR_QUEUE_FULL,
+    }
+}
+
+impl Ctx<'_> {
+    /// Moves received bytes into the engine, sends what it answers, runs timers.
+    pub fn poll(&mut self, now_ms: u32) {
+        let e = &mut *self.engine;
+        // u32 milliseconds wrap every ~49.7 days; the engine's clock is 64-bit.
+        e.now = e.now + Duration::from_millis(now_ms.wrapping_sub(e.last_ms).into());
+        e.last_ms = now_ms;
+        let now = e.now;
+        let dropped = self.rx.dropped();
+        if dropped != e.rx_dropped_seen {
+            e.rx_dropped_seen = dropped;
+            e.device.note_transport_error();
+        }
+        if e.device.poll_at().is_some_and(|t| t <= now) {
+            e.device.handle_timeout(now);
+        }
+        loop {
+            e.flush(now);
+            // SAFETY: the main loop is the ring's only consumer (`enter` refuses re-entry).
+            let used = unsafe {
+                self.rx.consume_with(|bytes| match bytes {
+                    [] => 0,
+                    _ => e.device.handle_input(now, bytes, &mut e.registry),
+                })
+            };
+            if used == 0 {
+                break;
+            }
+        }
+        let notify =
+            self.stdout().is_some_and(|s| !s.is_empty()) && now >= self.engine.stdout_notified + STDOUT_NOTIFY_EVERY;
+        if notify {
+            self.stdout_notify();
+        }
+        self.engine.flush(now);
+    }
+
+    pub fn event(&mut self, channel: u8, code: u16, confirmed: bool) -> i32 {
+        let ev = Event { channel: ChannelId(channel), code, confirmed };
+        match self.engine.device.queue_event(ev) {
+            Ok(()) => OMV_FW_OK,
+            Err(e) => event_error(e),
+        }
+    }
+
+    /// Registers a C channel at `id` (1-4) or, with `None`, in the first free slot from 5.
+    pub fn register_c(
+        &mut self,
+        id: Option<u8>,
+        name: &str,
+        ops: *const ChannelOps,
+        user: *mut c_void,
+        extra: ChannelFlags,
+    ) -> i32 {
+        let reg = &mut self.engine.registry;
+        let slot = match id {
+            Some(i) if (1..FIRST_DYNAMIC_ID).contains(&i) && reg.get(ChannelId(i)).is_none() => i,
+            Some(_) => return OMV_FW_ERR_ID,
+            // The registry takes the first free slot from 5; find the same one for the glue.
+            None => match (FIRST_DYNAMIC_ID..MAX_CHANNELS as u8).find(|&i| reg.get(ChannelId(i)).is_none()) {
+                Some(i) => i,
+                None => return OMV_FW_ERR_FULL,
+            },
+        };
+        // SAFETY: glue slot `slot` is not registered (its id is free), so nothing borrows it;
+        // it lives in the instance storage, which outlives the registration.
+        let chan: &'static mut CChannel = unsafe {
+            let g = addr_of_mut!((*self.inst).glue).cast::<CChannel>().add(slot as usize);
+            g.write(CChannel::new(ops, user, extra));
+            &mut *g
+        };
+        let r = match id {
+            Some(i) => reg.register_static(ChannelId(i), name, chan),
+            None => reg.register(name, chan),
+        };
+        match r {
+            Ok(got) if got.0 == slot => {
+                if id.is_none() {
+                    let _ = self.event(0, event::CHANNEL_REGISTERED, false);
+                }
+                slot as i32
+            }
+            Ok(got) => {
+                reg.unregister(got);
+                OMV_FW_ERR_ID
+            }
+            Err(e) => registry_error(e),
+        }
+    }
+
+    pub fn unregister(&mut self, id: u8) -> i32 {
+        if id == 0 || self.engine.registry.unregister(ChannelId(id)).is_none() {
+            return OMV_FW_ERR_ID;
+        }
+        if id < FIRST_DYNAMIC_ID {
+            // A built-in's storage is no longer used (nor its caller buffer).
+            self.engine.builtins &= !(1 << id);
+        } else {
+            let _ = self.event(0, event::CHANNEL_UNREGISTERED, false);
+        }
+        OMV_FW_OK
+    }
+
+    /// Registers a built-in channel over `buf` at its fixed id.
+    pub fn register_builtin(&mut self, id: u8, buf: &'static mut [u8]) -> i32 {
+        if self.engine.registry.get(ChannelId(id)).is_some() {
+            return OMV_FW_ERR_ID;
+        }
+        let p = self.inst;
+        // SAFETY: the id is free, so neither the proxy nor the channel storage is borrowed by
+        // the registry or referenced elsewhere; both live in the instance storage, which
+        // outlives the registration. The target pointer is derived from the instance pointer
+        // with no reference in between, like every later access to the channel.
+        let (name, chan): (&str, &'static mut dyn Channel) = unsafe {
+            let (name, target, proxy): (_, *mut dyn Channel, _) = match id {
+                OMV_FW_ID_STDIN => {
+                    let c = addr_of_mut!((*p).stdin).cast::<ScriptChannel<'static>>();
+                    c.write(ScriptChannel::new(buf));
+                    ("stdin", c, addr_of_mut!((*p).stdin_proxy))
+                }
+                OMV_FW_ID_STDOUT => {
+                    let c = addr_of_mut!((*p).stdout).cast::<RingChannel<'static>>();
+                    c.write(RingChannel::new(buf));
+                    ("stdout", c, addr_of_mut!((*p).stdout_proxy))
+                }
+                _ => {
+                    let c = addr_of_mut!((*p).stream).cast::<FrameChannel<'static>>();
+                    c.write(FrameChannel::new(buf));
+                    ("stream", c, addr_of_mut!((*p).stream_proxy))
+                }
+            };
+            proxy.write(Proxy::new(target));
+            (name, &mut *proxy)
+        };
+        match self.engine.registry.register_static(ChannelId(id), name, chan) {
+            Ok(_) => {
+                self.engine.builtins |= 1 << id;
+                id as i32
+            }
+            Err(e) => registry_error(e),
+        }
+    }
+
+    fn builtin(&self, id: u8) -> bool {
+        self.engine.builtins & (1 << id) != 0
+    }
+
+    pub fn stdin(&mut self) -> Option<&mut ScriptChannel<'static>> {
+        // SAFETY: initialised while registered; between engine calls (the borrow of `self`
+        // excludes them) nothing else references it; the proxy only dereferences during them.
+        self.builtin(OMV_FW_ID_STDIN).then(|| unsafe { &mut *addr_of_mut!((*self.inst).stdin).cast() })
+    }
+
+    pub fn stdout(&mut self) -> Option<&mut RingChannel<'static>> {
+        // SAFETY: as for `stdin`.
+        self.builtin(OMV_FW_ID_STDOUT).then(|| unsafe { &mut *addr_of_mut!((*self.inst).stdout).cast() })
+    }
+
+    pub fn stream(&mut self) -> Option<&mut FrameChannel<'static>> {
+        // SAFETY: as for `stdin`.
+        self.builtin(OMV_FW_ID_STREAM).then(|| unsafe { &mut *addr_of_mut!((*self.inst).stream).cast() })
+    }
+
+    /// Queues stdout's NOTIFY and restarts its 50 ms period.
+    pub fn stdout_notify(&mut self) {
+        self.engine.stdout_notified = self.engine.now;
+        let _ = self.event(OMV_FW_ID_STDOUT, event::NOTIFY, false);
+    }
+
+    /// Replaces the board description.
+    pub fn set_board(&mut self, info: &BoardInfo) {
+        // SAFETY: the registry's old reference to the board is replaced below and never used
+        // again; the board lives in the instance storage, which outlives the registry.
+        unsafe {
+            let board = addr_of_mut!((*self.inst).board);
+            (*board).info = *info;
+            self.engine.registry.set_board(&mut *board);
+        }
+    }
+}
+
+impl Engine {
+    /// Writes every packet the device has ready.
+    fn flush(&mut self, now: Instant) {
+        while let Some(pkt) = self.device.poll_transmit(now, &mut self.registry) {
+            // SAFETY: the transport hook from `init`, given a live packet slice and its user data.
+            let rc = unsafe { (self.write)(self.write_user, pkt.as_ptr(), pkt.len()) };
+            if rc < 0 {
+                self.device.note_transport_error();
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+#!/bin/sh
+# Firmware checks, idempotent: cross-build the engine's static library, check the committed
+# C header, build the emulated cam, print (and enforce) the size figures, run the host-side C
+# API tests, and run an end-to-end check against the cam under QEMU.
+#
+#   firmware/test.sh [--openmv] [--no-e2e]
+#
+#   --openmv   also run the real `openmv` 1.0.7 client (tests/interop/openmv_client.py
+#              --scenario firmware) against the cam over a pty (QEMU -serial pty: the
+#              package opens its port with serial.Serial, which takes no socket URL); python
+#              from FW_OPENMV_PYTHON, default <repo>/target/venv-openmv (scripts/openmv-venv.sh)
+#   --no-e2e   stop after the C API tests
+# Environment:
+#   CARGO_TARGET_DIR   build directory (default: <repo>/target)
+#   FW_TCP_CLIENT      extra client run against a fresh cam on TCP: "{addr}" -> 127.0.0.1:PORT
+#   FW_PTY_CLIENT      extra client run against a fresh cam on a pty: "{pty}" -> /dev/pts/N
+#   FW_SIZE_NOTES      where the size figures are written (default /tmp/notes/firmware-size.txt)
+# Needs (installed by the project's install step): qemu-system-arm, gcc-arm-none-eabi,
+# libnewlib-arm-none-eabi, a host C compiler, python3 (free port), cbindgen (header check).
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+OUT=$CARGO_TARGET_DIR/firmware-test   # (target/firmware is cargo's own profile dir)
+TARGET=thumbv7em-none-eabihf
+NOTES=${FW_SIZE_NOTES:-/tmp/notes/firmware-size.txt}
+OPENMV=0 E2E=1
+for a in "$@"; do
+    case $a in
+        --openmv) OPENMV=1 ;;
+        --no-e2e) E2E=0 ;;
+        *) echo "usage: $0 [--openmv] [--no-e2e]" >&2; exit 2 ;;
+    esac
+done
+mkdir -p "$OUT" "$(dirname "$NOTES")"
+T0=$(date +%s)
+ms() { python3 -c "import time; print(int(time.time() * 1000))"; }
+say() { echo "== firmware: $*"; }
+
+# QEMU processes this script started (killed on exit, by pid).
+QEMU_PIDS=""
+cleanup() { for p in $QEMU_PIDS; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# ---- 1. the static library for the cam ---------------------------------------------------
+say "cross-build ($TARGET, profile firmware)"
+rustup target add "$TARGET" >/dev/null 2>&1 || rustup target list --installed 2>/dev/null | grep -q "$TARGET"
+cd "$ROOT"
+# The crate as declared (staticlib + rlib). Cargo runs no LTO for a library that is also an
+# rlib, so the staticlib the cam links is built once more as a staticlib alone (same profile,
+# its own target dir so the two builds do not invalidate each other), which gets LTO.
+cargo build -q -p openmvproto-firmware --profile firmware --target "$TARGET"
+LTO_DIR=$CARGO_TARGET_DIR/fw-lto
+cargo rustc -q -p openmvproto-firmware --profile firmware --target "$TARGET" \
+    --crate-type staticlib --target-dir "$LTO_DIR"
+LIB=$LTO_DIR/$TARGET/firmware/libopenmvproto_firmware.a
+LIB_NO_LTO=$CARGO_TARGET_DIR/$TARGET/firmware/libopenmvproto_firmware.a
+
+# ---- 2. the committed header is what cbindgen generates ------------------------------------
+if command -v cbindgen >/dev/null 2>&1; then
+    cbindgen -q --config firmware/cbindgen.toml --crate openmvproto-firmware \
+        --output "$OUT/openmvproto_fw.h" firmware
+    if ! cmp -s "$OUT/openmvproto_fw.h" firmware/include/openmvproto_fw.h; then
+        diff -u firmware/include/openmvproto_fw.h "$OUT/openmvproto_fw.h" | head -40
+        echo "firmware/include/openmvproto_fw.h is stale: regenerate it (command in cbindgen.toml)" >&2
+        exit 1
+    fi
+    say "header up to date (cbindgen $(cbindgen --version | cut -d' ' -f2))"
+else
+    say "cbindgen not installed: header check skipped"
+fi
+
+# ---- 3. the emulated cam --------------------------------------------------------------------
+make -s -C "$HERE/qemu-cam" OUT="$OUT/qemu-cam" ENGINE_LIB="$LIB" >/dev/null
+ELF=$OUT/qemu-cam/qemu-cam-engine.elf
+say "emulated cam image $ELF"
+
+# ---- 4. size ----------------------------------------------------------------------------------
+say "size"
+"$HERE/size/measure.sh" "$LIB" "$OUT/size" "$NOTES"
+nolto=$("$HERE/size/measure.sh" "$LIB_NO_LTO" "$OUT/size-no-lto" 2>/dev/null || true)
+nolto=$(echo "$nolto" | sed -n 's/^  flash: \([0-9]*\) bytes.*/\1/p')
+echo "  for comparison, flash without LTO (the staticlib plain 'cargo build' makes): ${nolto:-?} bytes" |
+    tee -a "$NOTES"
+
+# ---- 5. C API unit tests on the host -----------------------------------------------------------
+say "C API tests (host build, gcc -std=c99 -Wall -Wextra -Werror, ASan/UBSan)"
+cargo build -q -p openmvproto-firmware
+HOST_LIB=$CARGO_TARGET_DIR/debug/libopenmvproto_firmware.a
+SAN="-fsanitize=address,undefined -fno-omit-frame-pointer"
+echo 'int main(void){return 0;}' >"$OUT/san.c"
+cc $SAN "$OUT/san.c" -o "$OUT/san" 2>/dev/null && "$OUT/san" 2>/dev/null || SAN=""
+cc -std=c99 -Wall -Wextra -Werror -g $SAN -I firmware/include firmware/tests/fw_api_test.c \
+    "$HOST_LIB" -lpthread -ldl -lm -o "$OUT/fw_api_test"
+ASAN_OPTIONS=detect_leaks=0 timeout 60 "$OUT/fw_api_test"
+
+[ "$E2E" = 1 ] || { say "done in $(( $(date +%s) - T0 )) s (no e2e)"; exit 0; }
+
+# ---- 6. end to end against the cam under QEMU ----------------------------------------------------
+# Release, as the project builds everything else: a debug build of the client's std
+# dependencies would cost minutes.
+cargo build -q --release -p openmvproto-firmware --features host-check --bin fw-e2e
+E2E_BIN=$CARGO_TARGET_DIR/release/fw-e2e
+rm -rf "$OUT"/run-*   # QEMU run directories of earlier runs
+
+# start_tcp: boots the cam on a free TCP port; sets PORT and RUN (run-qemu.sh's directory).
+start_tcp() {
+    PORT=$(free_port)
+    RUN=$(QEMU_TIMEOUT=120 QEMU_RUNDIR="$OUT/run-$PORT" "$HERE/qemu-cam/run-qemu.sh" "$PORT" "$ELF")
+    QEMU_PIDS="$QEMU_PIDS $(cat "$RUN/pid")"
+}
+wait_exit() {   # wait_exit RUNDIR: QEMU's exit status once it ended (within 5 s)
+    i=0; while [ ! -f "$1/rc" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    cat "$1/rc" 2>/dev/null || echo "still running"
+}
+
+say "end to end: fw-e2e (client::Camera) over TCP (QEMU mps2-an500, UART0 <-> 127.0.0.1)"
+start_tcp
+t=$(ms)
+if ! timeout 90 "$E2E_BIN" "127.0.0.1:$PORT" --frames 3 --config-bytes 20000 --timeout 60; then
+    sed 's/^/  qemu log: /' "$RUN/log" >&2
+    exit 1
+fi
+rc=$(wait_exit "$RUN")
+grep "qemu-cam:" "$RUN/log" | sed 's/^/  qemu log: /'
+[ "$rc" = 0 ] || { echo "QEMU did not end with status 0 after SYS_BOOT: $rc" >&2; exit 1; }
+echo "  QEMU ended with status 0; end to end took $(( $(ms) - t )) ms"
+stack_of() { v=$(sed -n "s/.*stack used by $1 0x\([0-9a-f]*\).*/\1/p" "$RUN/log"); echo $((0x${v:-0})); }
+echo "  stack measured in the emulated cam: omv_fw_init $(stack_of omv_fw_init) bytes, main loop" \
+    "(engine calls and interrupts) $(stack_of 'the main loop[^0]*') bytes" | tee -a "$NOTES"
+
+if [ -n "${FW_TCP_CLIENT:-}" ]; then
+    say "extra TCP client: $FW_TCP_CLIENT"
+    start_tcp
+    sh -c "timeout 120 $(echo "$FW_TCP_CLIENT" | sed "s|{addr}|127.0.0.1:$PORT|g")"
+    kill "$(cat "$RUN/pid")" 2>/dev/null || true
+fi
+
+# run_pty CMD: boots the cam on a pty and runs CMD with {pty} replaced by its path.
+run_pty() {
+    log=$OUT/run-pty.log
+    timeout -k 5 120 qemu-system-arm -M mps2-an500 -display none -monitor none \
+        -semihosting-config enable=on,target=native,arg=qemu-cam -serial pty \
+        -kernel "$ELF" </dev/null >"$log" 2>&1 &
+    qpid=$!
+    QEMU_PIDS="$QEMU_PIDS $qpid"
+    pty=""; i=0
+    while [ -z "$pty" ] && [ $i -lt 100 ]; do
+        sleep 0.05; i=$((i + 1))
+        pty=$(sed -n 's|.*redirected to \(/dev/pts/[0-9]*\).*|\1|p' "$log")
+    done
+    [ -n "$pty" ] || { cat "$log" >&2; echo "QEMU printed no pty" >&2; exit 1; }
+    sh -c "timeout 120 $(echo "$1" | sed "s|{pty}|$pty|g")"
+    kill "$qpid" 2>/dev/null || true
+}
+
+if [ "$OPENMV" = 1 ]; then
+    PY=${FW_OPENMV_PYTHON:-$ROOT/target/venv-openmv/bin/python}
+    SCRIPT=$ROOT/tests/interop/openmv_client.py
+    if [ -x "$PY" ] && [ -f "$SCRIPT" ]; then
+        say "openmv 1.0.7 client over a pty (scenario firmware)"
+        run_pty "$PY $SCRIPT --scenario firmware --port {pty}"
+    else
+        say "openmv venv or client script missing: skipped ($PY, $SCRIPT)"
+    fi
+fi
+if [ -n "${FW_PTY_CLIENT:-}" ]; then
+    say "extra pty client: $FW_PTY_CLIENT"
+    run_pty "$FW_PTY_CLIENT"
+fi
+
+say "all passed in $(( $(date +%s) - T0 )) s"
