@@ -135,7 +135,11 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
         let e = addr_of_mut!((*p).engine);
         // Built in place: by value the engine's two packet buffers would pass over the stack.
         // A `MaybeUninit<T>` has the layout of `T`, and the field is not yet initialised.
-        Device::new_in(&mut *addr_of_mut!((*e).device).cast::<MaybeUninit<Device<FwCrc, OMV_FW_PACKET_BUF>>>(), config, crc);
+        Device::new_in(
+            &mut *addr_of_mut!((*e).device).cast::<MaybeUninit<Device<FwCrc, OMV_FW_PACKET_BUF>>>(),
+            config,
+            crc,
+        );
         addr_of_mut!((*e).registry).write(Registry::new());
         addr_of_mut!((*e).write).write(write);
         addr_of_mut!((*e).write_user).write(hooks.write_user);
