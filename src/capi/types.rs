@@ -4,7 +4,6 @@
 use std::ffi::{c_char, c_void};
 
 use crate::framing::payload::{MemoryEntry, ProtoStats, Semver, SysInfo, Version};
-use crate::reliability::Stats;
 
 /// Channel flag: the channel can be read.
 pub const OMV_CHANNEL_READ: u8 = 1;
@@ -229,20 +228,6 @@ impl From<omv_system_info> for SysInfo {
     }
 }
 
-impl From<Stats> for omv_stats {
-    fn from(s: Stats) -> Self {
-        omv_stats {
-            sent: s.sent,
-            received: s.received,
-            checksum_errors: s.checksum_errors,
-            sequence_errors: s.sequence_errors,
-            retransmits: s.retransmits,
-            transport_errors: s.transport_errors,
-            events: s.events,
-        }
-    }
-}
-
 impl From<ProtoStats> for omv_stats {
     fn from(s: ProtoStats) -> Self {
         omv_stats {
@@ -252,7 +237,7 @@ impl From<ProtoStats> for omv_stats {
             sequence_errors: s.sequence_errors,
             retransmits: s.retransmits,
             transport_errors: s.transport_errors,
-            events: s.events_sent,
+            events: s.events,
         }
     }
 }

@@ -553,7 +553,7 @@ impl<C: Checksum, const N: usize> Core<C, N> {
         };
         match h.opcode {
             Opcode::PROTO_GET_CAPS => put(&Caps { max_payload: self.config.caps.max_payload, ..self.caps }.to_bytes()),
-            Opcode::PROTO_STATS => put(&self.stats.to_wire().to_bytes()),
+            Opcode::PROTO_STATS => put(&self.stats.to_bytes()),
             Opcode::PROTO_VERSION => {
                 let v =
                     reg.board().map_or(Version { protocol: Version::PROTOCOL, ..Version::default() }, |b| b.version());

@@ -205,7 +205,7 @@ impl SysInfo {
     }
 }
 
-/// PROTO_STATS answer: 32 bytes of u32 counters.
+/// PROTO_STATS answer: 32 bytes of u32 counters. Both roles keep their link counters in it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProtoStats {
     pub sent: u32,
@@ -214,7 +214,8 @@ pub struct ProtoStats {
     pub sequence_errors: u32,
     pub retransmits: u32,
     pub transport_errors: u32,
-    pub events_sent: u32,
+    /// Events sent (a device's count) or received (a host's).
+    pub events: u32,
 }
 
 impl ProtoStats {
@@ -232,7 +233,7 @@ impl ProtoStats {
             sequence_errors: w(3),
             retransmits: w(4),
             transport_errors: w(5),
-            events_sent: w(6),
+            events: w(6),
         })
     }
 
@@ -245,7 +246,7 @@ impl ProtoStats {
             self.sequence_errors,
             self.retransmits,
             self.transport_errors,
-            self.events_sent,
+            self.events,
         ];
         for (i, x) in v.iter().enumerate() {
             put_u32(&mut b, i * 4, *x);

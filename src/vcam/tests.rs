@@ -1,6 +1,5 @@
 //! End to end: the crate's sans-IO host drives a served virtual cam over a socket.
 
-use std::io;
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant as StdInstant};
@@ -212,7 +211,8 @@ fn a_host_runs_a_script_reads_frames_and_uses_user_channels() {
 
     // A script: its output comes back through stdout, with the events around it.
     h.exec("print(\"hi\")\n");
-    let text = h.stdout_until("hi");
+    // Output may arrive in pieces: wait for the whole line.
+    let text = h.stdout_until("hi\n");
     assert_eq!(text, "hi\n");
     let until = StdInstant::now() + Duration::from_secs(10);
     while !h.saw(ChannelId::STDIN, event::SCRIPT_STOPPED) {
@@ -440,61 +440,4 @@ fn hostile_traffic_never_kills_the_cam() {
     assert_eq!(h.ioctl(ChannelId::STREAM, ioctl::STREAM_CTRL, &1u32.to_le_bytes()), Ok(Response::Ack));
     check_gray(&h.frame(), 16, 8);
     assert!(!cam.is_finished());
-}
-
-/// Frame throughput through the whole stack (run with --ignored --nocapture, release).
-#[test]
-#[ignore]
-fn frame_throughput() {
-    for via_pty in [false, true] {
-        let builder = VirtualCam::builder().fps(2000.0).lock_interval(Duration::ZERO);
-        let (cam, host_end) = if via_pty {
-            let cam = builder.spawn_pty(None).unwrap();
-            let f = std::fs::OpenOptions::new().read(true).write(true).open(cam.pty_path().unwrap()).unwrap();
-            let (rx, tx) = TestFile::halves(f);
-            (cam, (rx, tx))
-        } else {
-            let (cam_end, host_end) = unix_pair();
-            (builder.spawn(cam_end.0, cam_end.1).unwrap(), host_end)
-        };
-        let mut h = TestHost::new(host_end);
-        h.connect();
-        assert_eq!(h.ioctl(ChannelId::STREAM, ioctl::STREAM_CTRL, &1u32.to_le_bytes()), Ok(Response::Ack));
-        let t = StdInstant::now();
-        let n = 300;
-        for _ in 0..n {
-            check_gray(&h.frame(), 320, 240);
-        }
-        let dt = t.elapsed();
-        eprintln!(
-            "{}: {n} frames 320x240 in {dt:?}: {:.0} fps",
-            if via_pty { "pty" } else { "unix socket" },
-            n as f64 / dt.as_secs_f64()
-        );
-        drop(cam);
-    }
-}
-
-/// The host side of a pty slave, for the throughput test.
-struct TestFile;
-
-impl TestFile {
-    fn halves(f: std::fs::File) -> Halves {
-        struct Rx(std::fs::File);
-        struct Tx(std::fs::File);
-        impl RxHalf for Rx {
-            fn recv(&mut self, buf: &mut [u8], _timeout: Duration) -> io::Result<usize> {
-                use std::io::Read;
-                self.0.read(buf)
-            }
-        }
-        impl TxHalf for Tx {
-            fn send(&mut self, data: &[u8]) -> io::Result<()> {
-                use std::io::Write;
-                self.0.write_all(data)
-            }
-        }
-        let g = f.try_clone().unwrap();
-        (Box::new(Rx(f)), Box::new(Tx(g)))
-    }
 }

@@ -7,7 +7,6 @@ use openmvproto::framing::payload::{
     CapFlags, Caps, ChannelFlags, MemoryEntry, PixFormat, ProtoStats, Semver, SysInfo, Version,
 };
 use openmvproto::framing::DEFAULT_MAX_PAYLOAD;
-use openmvproto::reliability::Stats;
 use openmvproto::transport::CamPort;
 
 /// How a camera connects and talks. `ConnectOptions()` with no arguments (the same as
@@ -233,20 +232,6 @@ pub struct LinkStats {
 
 impl From<ProtoStats> for LinkStats {
     fn from(s: ProtoStats) -> Self {
-        LinkStats {
-            sent: s.sent,
-            received: s.received,
-            checksum_errors: s.checksum_errors,
-            sequence_errors: s.sequence_errors,
-            retransmits: s.retransmits,
-            transport_errors: s.transport_errors,
-            events: s.events_sent,
-        }
-    }
-}
-
-impl From<Stats> for LinkStats {
-    fn from(s: Stats) -> Self {
         LinkStats {
             sent: s.sent,
             received: s.received,

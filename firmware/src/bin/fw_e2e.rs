@@ -236,7 +236,7 @@ fn e2e(o: &Opts) -> Res<()> {
     println!(
         "  device stats: sent {} received {} checksum errors {} sequence errors {} retransmits {} \
          transport errors {} events sent {}",
-        s.sent, s.received, s.checksum_errors, s.sequence_errors, s.retransmits, s.transport_errors, s.events_sent
+        s.sent, s.received, s.checksum_errors, s.sequence_errors, s.retransmits, s.transport_errors, s.events
     );
     println!(
         "  host stats:   sent {} received {} checksum errors {} sequence errors {} retransmits {} \
