@@ -19,6 +19,9 @@ step "release build: library, omv-vcam, examples, every test"
 cargo build --release --workspace --bins --examples
 cargo test --release --workspace --no-run -q
 
+step "lint: clippy, warnings are errors"
+cargo clippy -q --release --workspace --all-targets -- -D warnings
+
 step "core: no_std builds for a Cortex-M7 (thumbv7em-none-eabihf)"
 cargo build -q --release -p openmvproto --no-default-features --target thumbv7em-none-eabihf
 cargo build -q --release -p openmvproto --no-default-features --features alloc --target thumbv7em-none-eabihf

@@ -11,7 +11,7 @@ mod board;
 mod registry;
 
 pub use board::{Board, NoBoard};
-pub use registry::{Registry, RegistryError, FIRST_DYNAMIC_ID, MAX_CHANNELS};
+pub use registry::{Entries, Registry, RegistryError, FIRST_DYNAMIC_ID, MAX_CHANNELS};
 
 use crate::framing::payload::{
     ChannelEntry, ChannelFlags, IoctlRequest, MemoryEntry, ReadRequest, Version, WriteRequest,
@@ -275,10 +275,9 @@ impl<C: Checksum, const N: usize> Core<C, N> {
     }
 
     fn poll_transmit(&mut self, reg: &mut Registry<'_>) -> Option<&[u8]> {
-        if !self.tx_ready && self.ack_wait.is_none() {
-            if !self.emit_event() {
-                self.emit_fragment(reg);
-            }
+        // Queued events go before the next fragment of an answer.
+        if !self.tx_ready && self.ack_wait.is_none() && !self.emit_event() {
+            self.emit_fragment(reg);
         }
         if !self.tx_ready {
             return None;

@@ -29,6 +29,23 @@ struct Slot<'a> {
     chan: &'a mut dyn Channel,
 }
 
+/// The registered channels' list entries, by id.
+pub struct Entries<'r, 'a>(core::slice::Iter<'r, Option<Slot<'a>>>);
+
+impl Iterator for Entries<'_, '_> {
+    type Item = ChannelEntry;
+
+    fn next(&mut self) -> Option<ChannelEntry> {
+        self.0.by_ref().flatten().next().map(|s| s.entry)
+    }
+}
+
+impl core::fmt::Debug for Entries<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Entries")
+    }
+}
+
 /// Channels and board of one device. Borrowed by the device engine on each call, so the
 /// channels can be owned anywhere (statics, the stack, an arena) without a heap.
 pub struct Registry<'a> {
@@ -132,8 +149,8 @@ impl<'a> Registry<'a> {
     }
 
     /// The CHANNEL_LIST entries, by id.
-    pub fn entries(&self) -> impl Iterator<Item = ChannelEntry> + use<'_, 'a> {
-        self.slots.iter().flatten().map(|s| s.entry)
+    pub fn entries(&self) -> Entries<'_, 'a> {
+        Entries(self.slots.iter())
     }
 
     /// CHANNEL_POLL: bit i set when channel i has something for the host.

@@ -266,7 +266,7 @@ impl Pair {
     fn drain_device(&mut self) {
         while let Some(p) = self.device.poll_transmit(self.now, &mut self.reg) {
             let is_event = p[4] & openmvproto::framing::Flags::EVENT.bits() != 0;
-            let p = self.faults_to_host.apply(&mut self.rng, &p.to_vec());
+            let p = self.faults_to_host.apply(&mut self.rng, p);
             self.to_host.extend(p);
             if let (Some(e), false) = (self.inject_event, is_event) {
                 let _ = self.device.queue_event(e);
