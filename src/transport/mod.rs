@@ -18,6 +18,7 @@ pub mod callback;
 pub mod discover;
 pub mod memory;
 pub mod serial;
+pub mod stream;
 pub mod tcp;
 pub mod udp;
 
@@ -25,6 +26,7 @@ pub use callback::{CallbackTransport, FeedHandle, OpenFn, WriteFn};
 pub use discover::{discover, find_by_serial_number, CamPort, CAM_VENDOR_IDS};
 pub use memory::{dialer, pair, MemoryAcceptor, MemoryDialer, MemoryEnd, MemoryRx, MemoryTx};
 pub use serial::{SerialTransport, DEFAULT_BAUD};
+pub use stream::{split_boxed, SocketStream, StreamRx, StreamTx};
 pub use tcp::TcpTransport;
 pub use udp::UdpTransport;
 

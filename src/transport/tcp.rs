@@ -1,10 +1,10 @@
 //! TCP links to network cams (WiFi / Ethernet boards): a byte stream like serial.
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::io;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use super::{link_lost, map_read_error, map_write_error, nonzero, RxHalf, Transport, TxHalf};
+use super::{nonzero, split_boxed, RxHalf, Transport, TxHalf};
 
 /// A TCP connection as a [`Transport`]; the address is resolved again on every open.
 #[derive(Clone, Debug)]
@@ -54,9 +54,7 @@ impl Transport for TcpTransport {
         // Requests are small and latency-bound.
         stream.set_nodelay(true)?;
         stream.set_write_timeout(Some(nonzero(self.write_timeout)))?;
-        let rx = stream.try_clone()?;
-        let name = self.describe();
-        Ok((Box::new(TcpRx { stream: rx, timeout: None, name: name.clone() }), Box::new(TcpTx { stream, name })))
+        split_boxed(stream, self.describe())
     }
 
     fn describe(&self) -> String {
@@ -64,49 +62,11 @@ impl Transport for TcpTransport {
     }
 }
 
-struct TcpRx {
-    stream: TcpStream,
-    timeout: Option<Duration>,
-    name: String,
-}
-
-impl RxHalf for TcpRx {
-    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
-        let timeout = nonzero(timeout);
-        if self.timeout != Some(timeout) {
-            self.stream.set_read_timeout(Some(timeout))?;
-            self.timeout = Some(timeout);
-        }
-        match self.stream.read(buf) {
-            Ok(0) if !buf.is_empty() => Err(link_lost(format!("{}: closed by peer", self.name))),
-            Ok(n) => Ok(n),
-            Err(e) => map_read_error(e, &self.name),
-        }
-    }
-}
-
-struct TcpTx {
-    stream: TcpStream,
-    name: String,
-}
-
-impl TxHalf for TcpTx {
-    fn send(&mut self, data: &[u8]) -> io::Result<()> {
-        self.stream.write_all(data).map_err(|e| map_write_error(e, &self.name))
-    }
-}
-
-impl Drop for TcpTx {
-    /// Lets the reader (and the cam) see the end at once.
-    fn drop(&mut self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::transport::is_link_lost;
+    use std::io::{Read, Write};
     use std::net::TcpListener;
 
     #[test]

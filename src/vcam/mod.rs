@@ -31,7 +31,6 @@
 mod board;
 mod config;
 pub mod frames;
-mod link;
 #[cfg(unix)]
 mod pty;
 mod script;
@@ -52,7 +51,6 @@ use log::{error, info};
 pub use board::{ResetKind, VcamBoard, BOOTLOADER, CPU_ID, FIRMWARE, SENSOR_CHIP_ID, USB_PID, USB_VID};
 pub use config::ConfigChannel;
 pub use frames::{gray_pixel, rgb565_pixel, FrameFormat, FrameGen};
-pub use link::{split as split_stream, split_boxed as split_stream_boxed, SocketStream, StreamRx, StreamTx};
 #[cfg(unix)]
 pub use pty::{Pty, PtyRx, PtyTx, SymLink};
 pub use script::ScriptRunner;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use log::{debug, warn};
 
-use super::link::split_boxed;
 use super::pty::Pty;
+use crate::transport::split_boxed;
 use crate::transport::{RxHalf, TxHalf};
 
 /// A host's link: the two halves and a name for logs.
@@ -81,8 +81,9 @@ impl LinkSource for TcpLinks {
                 stream.set_nonblocking(false)?;
                 // Small packets answered one by one: never let Nagle hold them back.
                 stream.set_nodelay(true)?;
-                let (rx, tx) = split_boxed(stream)?;
-                Ok(Accept::Link(Link { rx, tx, peer: format!("tcp:{peer}") }))
+                let peer = format!("tcp:{peer}");
+                let (rx, tx) = split_boxed(stream, peer.clone())?;
+                Ok(Accept::Link(Link { rx, tx, peer }))
             }
             Err(e) => {
                 if !matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) {

@@ -11,6 +11,7 @@ use crate::framing::payload::{
 use crate::framing::{ChannelId, Opcode, Status};
 use crate::host::{DeviceEvent, Host, Request, RequestError, Response};
 use crate::time::Instant;
+use crate::transport::split_boxed;
 
 /// A blocking driver around the sans-IO host.
 struct TestHost {
@@ -157,7 +158,7 @@ type Halves = (Box<dyn RxHalf>, Box<dyn TxHalf>);
 
 fn unix_pair() -> (Halves, Halves) {
     let (a, b) = UnixStream::pair().unwrap();
-    (split_stream_boxed(a).unwrap(), split_stream_boxed(b).unwrap())
+    (split_boxed(a, "a").unwrap(), split_boxed(b, "b").unwrap())
 }
 
 /// Checks a grayscale frame against the pattern; returns its number mod 256.
@@ -281,7 +282,7 @@ fn a_host_runs_a_script_reads_frames_and_uses_user_channels() {
 fn tcp_host(addr: SocketAddr) -> TestHost {
     let s = TcpStream::connect(addr).unwrap();
     s.set_nodelay(true).unwrap();
-    TestHost::new(split_stream_boxed(s).unwrap())
+    TestHost::new(split_boxed(s, "tcp").unwrap())
 }
 
 #[test]
