@@ -55,23 +55,25 @@ pub fn parse_records(data: &[u8], count: u32, record_size: u32, pmu: u8) -> Resu
         .collect())
 }
 
+/// One profile record as a cam sends it, for tests here and in `client::tests`.
+#[cfg(test)]
+pub(crate) fn record(addr: u32, events: &[u64]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for v in [addr, 0x100, 3, 1, 9] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(&15u64.to_le_bytes());
+    b.extend_from_slice(&(1u64 << 40).to_le_bytes());
+    for e in events {
+        b.extend_from_slice(&e.to_le_bytes());
+    }
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub(crate) fn record(addr: u32, events: &[u64]) -> Vec<u8> {
-        let mut b = Vec::new();
-        for v in [addr, 0x100, 3, 1, 9] {
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        b.extend_from_slice(&15u64.to_le_bytes());
-        b.extend_from_slice(&(1u64 << 40).to_le_bytes());
-        for e in events {
-            b.extend_from_slice(&e.to_le_bytes());
-        }
-        b.extend_from_slice(&0u32.to_le_bytes());
-        b
-    }
 
     #[test]
     fn records_parse_with_counters() {

@@ -246,20 +246,6 @@ struct Profile {
     log: Arc<Mutex<Log>>,
 }
 
-fn profile_record(addr: u32, events: [u64; PMU as usize]) -> Vec<u8> {
-    let mut b = Vec::new();
-    for v in [addr, 0x100, 3, 1, 9] {
-        b.extend_from_slice(&v.to_le_bytes());
-    }
-    b.extend_from_slice(&15u64.to_le_bytes());
-    b.extend_from_slice(&(1u64 << 40).to_le_bytes());
-    for e in events {
-        b.extend_from_slice(&e.to_le_bytes());
-    }
-    b.extend_from_slice(&0u32.to_le_bytes());
-    b
-}
-
 impl Channel for Profile {
     fn flags(&self) -> ChannelFlags {
         ChannelFlags::READ | ChannelFlags::LOCK
@@ -341,7 +327,7 @@ fn cam_thread(
     stdout.push(knobs.stdout);
     let mut stream = Stream { inner: FrameChannel::new(&mut frame_buf), pending: knobs.frames, log: log.clone() };
     let mut profile = Profile {
-        bytes: [profile_record(0x0800_1000, [7, 8]), profile_record(0x0800_2000, [9, 10])].concat(),
+        bytes: [super::profile::record(0x0800_1000, &[7, 8]), super::profile::record(0x0800_2000, &[9, 10])].concat(),
         log: log.clone(),
     };
     let mut big = Big { id: 5, data: (0..BIG_LEN).map(pattern).collect(), written: Vec::new(), log: log.clone() };
