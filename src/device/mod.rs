@@ -337,8 +337,8 @@ impl<C: Checksum, const N: usize> Core<C, N> {
     }
 
     fn emit_event(&mut self) -> bool {
-        let Some(ev) = self.events.iter_mut().find_map(|e| e.take()) else { return false };
-        // Keep queue order: shift the rest forward.
+        // The queue is kept packed from index 0: take the oldest, shift the rest forward.
+        let Some(ev) = self.events[0].take() else { return false };
         self.events.rotate_left(1);
         if !self.caps.events() {
             return false;

@@ -21,6 +21,7 @@ pub struct Parts<'p> {
 }
 
 impl Parts<'_> {
+    /// The CRC bytes to send: none when the payload is empty.
     pub fn crc_bytes(&self) -> &[u8] {
         if self.payload.is_empty() {
             &[]
@@ -29,12 +30,9 @@ impl Parts<'_> {
         }
     }
 
-    pub fn len(&self) -> usize {
+    /// Bytes the three pieces take on the wire.
+    pub fn wire_len(&self) -> usize {
         encoded_len(self.payload.len())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 }
 
