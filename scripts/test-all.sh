@@ -30,8 +30,8 @@ step "unit, golden, back-to-back, fault, property and end-to-end tests"
 cargo test --release --workspace
 
 step "main job: live view against the built-in virtual cam"
-cargo run -q --release --example live_view -- --frames 3 --out "$CARGO_TARGET_DIR/live_view"
-cargo run -q --release --example config_channel
+cargo run -q --release -p openmvproto-vcam --example live_view -- --frames 3 --out "$CARGO_TARGET_DIR/live_view"
+cargo run -q --release -p openmvproto-vcam --example config_channel
 
 step "fuzz: device receive path (cargo-fuzz, 30 s)"
 (cd fuzz && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz" cargo +nightly fuzz run device_rx -- -max_total_time=30 2>&1 | tail -n 3)
@@ -43,7 +43,7 @@ step "interop: the real openmv 1.0.7 client against omv-vcam over a pty"
 tests/interop/run.sh
 
 step "benchmark: frame streaming, this client and openmv 1.0.7, same cam, same run"
-cargo bench -q --bench stream
+cargo bench -q -p openmvproto-vcam --bench stream
 
 step "firmware: static library, size, C API tests, emulated Cortex-M7 under QEMU"
 firmware/test.sh --openmv

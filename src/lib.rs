@@ -9,7 +9,7 @@
 //! Both roles are sans-IO: they never sleep, spawn or read a clock. The caller feeds received
 //! bytes and the current [`time::Instant`], takes out bytes to send, results and events, and asks
 //! for the next deadline. The `std` feature adds the outer rings: transports, the thread-safe
-//! [`client::Camera`], and the virtual cam; `capi` adds the C ABI.
+//! [`client::Camera`]; `capi` adds the C ABI. The virtual cam is the crate `openmvproto-vcam`.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_debug_implementations)]
@@ -40,9 +40,6 @@ pub mod client;
 #[cfg(feature = "std")]
 /// cbindgen:ignore
 pub mod transport;
-#[cfg(feature = "std")]
-/// cbindgen:ignore
-pub mod vcam;
 
 #[cfg(feature = "capi")]
 pub mod capi;

@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use crate::channels::{Channel, ChannelFlags};
-use crate::framing::Status;
+use openmvproto::channels::{Channel, ChannelFlags};
+use openmvproto::framing::Status;
 
 /// Digits in the value.
 pub const TICKS_LEN: usize = 10;

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use image::codecs::jpeg::JpegEncoder;
 use image::ExtendedColorType;
 
-use crate::framing::payload::PixFormat;
+use openmvproto::framing::payload::PixFormat;
 
 /// JPEG quality of the encoded frames.
 pub const JPEG_QUALITY: u8 = 90;

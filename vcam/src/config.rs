@@ -12,8 +12,8 @@
 //!
 //! Size (and the one-dimensional shape) is the value's length; reads must lie inside it.
 
-use crate::channels::{Channel, ChannelFlags};
-use crate::framing::Status;
+use openmvproto::channels::{Channel, ChannelFlags};
+use openmvproto::framing::Status;
 
 /// The `config` channel.
 #[derive(Debug, Default)]

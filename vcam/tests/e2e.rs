@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use openmvproto::client::{Camera, ClientEvent, Options};
 use openmvproto::framing::payload::{event, PixFormat};
 use openmvproto::transport::{memory, SerialTransport, TcpTransport, Transport};
-use openmvproto::vcam::VirtualCam;
+use openmvproto_vcam::VirtualCam;
 
 /// A running `omv-vcam`, killed on drop.
 struct Vcam(Child);

@@ -5,13 +5,13 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant as StdInstant};
 
 use super::*;
-use crate::framing::payload::{
+use openmvproto::framing::payload::{
     event, ioctl, Caps, ChannelEntry, FrameHeader, PixFormat, ReadRequest, SysInfo, Version, WriteRequest,
 };
-use crate::framing::{ChannelId, Opcode, Status};
-use crate::host::{DeviceEvent, Host, Request, RequestError, Response};
-use crate::time::Instant;
-use crate::transport::split_boxed;
+use openmvproto::framing::{ChannelId, Opcode, Status};
+use openmvproto::host::{DeviceEvent, Host, Request, RequestError, Response};
+use openmvproto::time::Instant;
+use openmvproto::transport::split_boxed;
 
 /// A blocking driver around the sans-IO host.
 struct TestHost {
@@ -186,7 +186,7 @@ fn a_host_runs_a_script_reads_frames_and_uses_user_channels() {
     let mut h = TestHost::new(host_end);
     let t0 = StdInstant::now();
     h.connect();
-    assert_eq!(h.host.caps().max_payload, crate::framing::DEFAULT_MAX_PAYLOAD);
+    assert_eq!(h.host.caps().max_payload, openmvproto::framing::DEFAULT_MAX_PAYLOAD);
 
     let list = h.data(Opcode::CHANNEL_LIST, ChannelId::TRANSPORT, vec![]);
     let names: Vec<(u8, String)> = list
@@ -369,9 +369,9 @@ impl XorShift {
 
 #[test]
 fn hostile_traffic_never_kills_the_cam() {
-    use crate::framing::payload::CapFlags;
-    use crate::framing::{encode_parts, FastCrc, Flags, Header};
-    use crate::host::HostConfig;
+    use openmvproto::framing::payload::CapFlags;
+    use openmvproto::framing::{encode_parts, FastCrc, Flags, Header};
+    use openmvproto::host::HostConfig;
 
     let (cam_end, host_end) = unix_pair();
     let cam = VirtualCam::builder()
@@ -383,7 +383,7 @@ fn hostile_traffic_never_kills_the_cam() {
         .unwrap();
     let mut h = TestHost::new(host_end);
     // No seq check, no ACKs: every packet below reaches the channel code.
-    let wish = Caps { flags: CapFlags::CRC, max_payload: crate::framing::DEFAULT_MAX_PAYLOAD };
+    let wish = Caps { flags: CapFlags::CRC, max_payload: openmvproto::framing::DEFAULT_MAX_PAYLOAD };
     h.host.set_config(HostConfig { wish, ..HostConfig::default() });
     h.connect();
 

@@ -18,12 +18,12 @@ use super::script::ScriptRunner;
 use super::sources::{Accept, Link, LinkSource};
 use super::ticks::TicksChannel;
 use super::{Options, StopToken};
-use crate::channels::{FrameChannel, RingChannel, ScriptChannel, ScriptCommand};
-use crate::device::{Device, DeviceConfig, Event, EventError, Registry};
-use crate::framing::payload::{event, Caps};
-use crate::framing::{ChannelId, FastCrc};
-use crate::reliability::RetransmitPolicy;
-use crate::time::Instant;
+use openmvproto::channels::{FrameChannel, RingChannel, ScriptChannel, ScriptCommand};
+use openmvproto::device::{Device, DeviceConfig, Event, EventError, Registry};
+use openmvproto::framing::payload::{event, Caps};
+use openmvproto::framing::{ChannelId, FastCrc};
+use openmvproto::reliability::RetransmitPolicy;
+use openmvproto::time::Instant;
 
 /// Longest wait for input in one turn (bounds how late script output and a stop are seen).
 const MAX_WAIT: Duration = Duration::from_millis(5);
@@ -38,7 +38,7 @@ const RX_CHUNK: usize = 16 * 1024;
 pub const CONFIG_ID: ChannelId = ChannelId(5);
 pub const TICKS_ID: ChannelId = ChannelId(6);
 
-type Engine = Device<FastCrc, { crate::framing::DEFAULT_PACKET_BUF }>;
+type Engine = Device<FastCrc, { openmvproto::framing::DEFAULT_PACKET_BUF }>;
 
 /// Buffers the core's channels live in; they outlive engine resets.
 struct Storage {

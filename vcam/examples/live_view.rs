@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use openmvproto::client::{Camera, ClientEvent, Options};
 use openmvproto::transport::{memory, SerialTransport, TcpTransport};
-use openmvproto::vcam::{VcamHandle, VirtualCam};
+use openmvproto_vcam::{VcamHandle, VirtualCam};
 
 #[derive(Parser)]
 struct Args {

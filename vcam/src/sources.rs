@@ -8,8 +8,8 @@ use std::time::Duration;
 use log::{debug, warn};
 
 use super::pty::Pty;
-use crate::transport::split_boxed;
-use crate::transport::{RxHalf, TxHalf};
+use openmvproto::transport::split_boxed;
+use openmvproto::transport::{RxHalf, TxHalf};
 
 /// A host's link: the two halves and a name for logs.
 pub struct Link {

@@ -9,7 +9,7 @@
 use clap::Parser;
 use openmvproto::client::{Camera, Options};
 use openmvproto::transport::{memory, SerialTransport, TcpTransport};
-use openmvproto::vcam::{VcamHandle, VirtualCam};
+use openmvproto_vcam::{VcamHandle, VirtualCam};
 
 #[derive(Parser)]
 struct Args {

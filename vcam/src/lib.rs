@@ -1,7 +1,7 @@
 //! The virtual cam: a complete OpenMV cam in software, for tests, examples and benchmarks of
 //! hosts (this crate's client, the `openmv` Python package) without hardware.
 //!
-//! It runs the crate's own device engine ([`crate::device`]) behind any byte link: a
+//! It runs the crate's own device engine ([`openmvproto::device`]) behind any byte link: a
 //! pseudo-terminal a host opens like a USB serial port, TCP, or any [`RxHalf`] / [`TxHalf`] pair
 //! (e.g. an in-memory transport). Channels:
 //!
@@ -21,7 +21,7 @@
 //! channels cleared, script stopped).
 //!
 //! ```no_run
-//! use openmvproto::vcam::{FrameFormat, VirtualCam};
+//! use openmvproto_vcam::{FrameFormat, VirtualCam};
 //! let cam = VirtualCam::builder().size(64, 48).format(FrameFormat::Grayscale).spawn_tcp("127.0.0.1:0")?;
 //! println!("cam at {}", cam.addr().unwrap());
 //! cam.stop()?;
@@ -60,8 +60,8 @@ pub use sources::PtyLinks;
 pub use sources::{Accept, Link, LinkSource, OnceLink, TcpLinks};
 pub use ticks::{format_ticks, TicksChannel, TICKS_LEN};
 
-use crate::channels::FRAME_DATA_OFFSET;
-use crate::transport::{RxHalf, TxHalf};
+use openmvproto::channels::FRAME_DATA_OFFSET;
+use openmvproto::transport::{RxHalf, TxHalf};
 
 /// Largest stream frame buffer the cam accepts to allocate.
 pub const MAX_FRAME_BUFFER: usize = 256 << 20;
@@ -99,7 +99,7 @@ impl Default for Options {
             fps: 30.0,
             exec_cmd: "python3 -u -".into(),
             rtx_timeout: Duration::from_millis(500),
-            fragment: crate::framing::DEFAULT_MAX_PAYLOAD,
+            fragment: openmvproto::framing::DEFAULT_MAX_PAYLOAD,
             lock_interval: Duration::from_millis(10),
             stdout_size: 64 * 1024,
             script_max: 1 << 20,

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use log::{debug, info, warn};
 
-use crate::transport::{RxHalf, TxHalf};
+use openmvproto::transport::{RxHalf, TxHalf};
 
 /// How long a write waits for room before it drops the rest of its bytes.
 pub const WRITE_STALL: Duration = Duration::from_millis(250);

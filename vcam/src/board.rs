@@ -9,8 +9,8 @@
 
 use log::{info, warn};
 
-use crate::device::Board;
-use crate::framing::payload::{HwCaps, MemoryEntry, Semver, SysInfo, Version};
+use openmvproto::device::Board;
+use openmvproto::framing::payload::{HwCaps, MemoryEntry, Semver, SysInfo, Version};
 
 /// USB vendor id (OpenMV) and this cam's product id.
 pub const USB_VID: u16 = 0x37C5;

@@ -1,5 +1,5 @@
 //! `omv-vcam`: a virtual OpenMV cam on a pseudo-terminal or TCP, for hosts to talk to without
-//! hardware. See `openmvproto::vcam` for what it does.
+//! hardware. See `openmvproto_vcam` for what it does.
 //!
 //!     omv-vcam --pty /tmp/omvcam            # hosts open /tmp/omvcam like a USB serial port
 //!     omv-vcam --tcp 127.0.0.1:0            # prints `listening on 127.0.0.1:PORT`
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
-use openmvproto::vcam::{FrameFormat, Options, VirtualCam};
+use openmvproto_vcam::{FrameFormat, Options, VirtualCam};
 
 #[derive(Parser, Debug)]
 #[command(name = "omv-vcam", version, about = "A virtual OpenMV cam (protocol 1.0.2) on a pty or TCP")]
