@@ -12,6 +12,7 @@ use openmvproto::framing::{
 use openmvproto::{ChannelId, Opcode};
 
 const PACKETS: usize = 4096; // 16 MiB of max-size packets per pass
+const HOSTILE_PACKETS: usize = 256; // 1 MiB of junk-filled packets with bad CRCs per pass
 
 /// Best of several timed passes of `f`, in bytes per second.
 fn throughput(bytes: usize, mut f: impl FnMut()) -> f64 {
@@ -85,6 +86,44 @@ fn main() {
         assert_eq!(n, PACKETS * payload.len());
     });
 
+    // Hostile input (issue 9): max-size packets whose payload is all `AA D5` and whose payload
+    // CRC is wrong. Each failed packet costs one dropped byte, then every `AA D5` left in the
+    // buffer is a candidate header to reject; that must take linear time, so the cost per input
+    // byte stays near the clean decode's.
+    let junk: Vec<u8> = [0xAA, 0xD5].iter().copied().cycle().take(DEFAULT_MAX_PAYLOAD as usize).collect();
+    let mut hostile = Vec::with_capacity(HOSTILE_PACKETS * 4096);
+    for seq in 0..HOSTILE_PACKETS {
+        let h = Header {
+            seq: seq as u8,
+            channel: ChannelId(3),
+            flags: Flags::FRAGMENT,
+            opcode: Opcode::CHANNEL_READ,
+            length: 0,
+        };
+        let n = encode(&h, &junk, Some(&FastCrc), &mut buf).unwrap();
+        buf[n - 1] ^= 0xFF; // break the payload CRC
+        hostile.extend_from_slice(&buf[..n]);
+    }
+    let hostile_chunked = throughput(hostile.len(), || {
+        let mut errors = 0;
+        for chunk in hostile.chunks(512) {
+            let mut rest = chunk;
+            loop {
+                let (used, res) = dec.feed(rest, &FastCrc);
+                match res {
+                    Some(Ok(_)) => panic!("a packet with a broken CRC was accepted"),
+                    Some(Err(_)) => errors += 1,
+                    None => {}
+                }
+                rest = &rest[used..];
+                if rest.is_empty() && res.is_none() {
+                    break;
+                }
+            }
+        }
+        assert!(errors >= HOSTILE_PACKETS);
+    });
+
     let encode_tp = throughput(total, || {
         let h =
             Header { seq: 1, channel: ChannelId(3), flags: Flags::empty(), opcode: Opcode::CHANNEL_READ, length: 0 };
@@ -109,6 +148,14 @@ fn main() {
         crc32_only / decode_chunked,
         memcpy / decode_chunked
     );
+    let ns_per_byte = |bps: f64| 1e9 / bps;
+    println!(
+        "  hostile, 512 B chunks    {:7.3} ns/byte vs clean decode (512 B) {:.3} ns/byte: {:.2}x",
+        ns_per_byte(hostile_chunked),
+        ns_per_byte(decode_chunked),
+        decode_chunked / hostile_chunked
+    );
+    println!("    ({HOSTILE_PACKETS} max-size packets of `AA D5` with a broken payload CRC)");
     println!(
         "  encode                   {:7.2} GB/s   {:5.2}x CRC-32 time, {:5.2}x memcpy time",
         gb(encode_tp),
@@ -147,4 +194,7 @@ fn main() {
 
     let ok = gb(decode) >= 1.0 && crc32_only / decode <= 2.0;
     println!("target (>= 1 GB/s and within 2x of CRC-32 alone): {}", if ok { "met" } else { "NOT met" });
+    // Linear: rejecting junk costs at most a small constant factor more per byte than decoding.
+    let linear = decode_chunked / hostile_chunked <= 10.0;
+    println!("target (hostile input within 10x of clean decode per byte): {}", if linear { "met" } else { "NOT met" });
 }

@@ -56,6 +56,11 @@ cargo rustc -q -p openmvproto-firmware --profile firmware --target "$TARGET" \
     --crate-type staticlib --target-dir "$LTO_DIR"
 LIB=$LTO_DIR/$TARGET/firmware/libopenmvproto_firmware.a
 LIB_NO_LTO=$CARGO_TARGET_DIR/$TARGET/firmware/libopenmvproto_firmware.a
+# The same with the board's CRC unit instead of the software tables (feature hw-crc).
+HW_DIR=$CARGO_TARGET_DIR/fw-lto-hwcrc
+cargo rustc -q -p openmvproto-firmware --profile firmware --target "$TARGET" --features hw-crc \
+    --crate-type staticlib --target-dir "$HW_DIR"
+LIB_HW=$HW_DIR/$TARGET/firmware/libopenmvproto_firmware.a
 
 # ---- 2. the committed header is what cbindgen generates ------------------------------------
 if command -v cbindgen >/dev/null 2>&1; then
@@ -76,13 +81,41 @@ make -s -C "$HERE/qemu-cam" OUT="$OUT/qemu-cam" ENGINE_LIB="$LIB" >/dev/null
 ELF=$OUT/qemu-cam/qemu-cam-engine.elf
 say "emulated cam image $ELF"
 
-# ---- 4. size ----------------------------------------------------------------------------------
+# ---- 4. size, beside the OpenMV C engine ----------------------------------------------------
+# The C engine's figures (issue 15: arm-none-eabi-gcc 12, -Os, Cortex-M7 thumb, hard float):
+# omv_protocol.o text 3648 bss 4350; stdin/stdout text 758 bss 1060 (1 KiB stdout ring);
+# stream text 406. Its CRC and memcpy come from elsewhere in the firmware.
+C_TEXT=$((3648 + 758 + 406)) C_RAM=$((4350 + 1060))
 say "size"
-"$HERE/size/measure.sh" "$LIB" "$OUT/size" "$NOTES"
-nolto=$("$HERE/size/measure.sh" "$LIB_NO_LTO" "$OUT/size-no-lto" 2>/dev/null || true)
-nolto=$(echo "$nolto" | sed -n 's/^  flash: \([0-9]*\) bytes.*/\1/p')
-echo "  for comparison, flash without LTO (the staticlib plain 'cargo build' makes): ${nolto:-?} bytes" |
-    tee -a "$NOTES"
+"$HERE/size/measure.sh" "$LIB" "$OUT/size"
+. "$OUT/size/figures"; sw_flash=$flash storage=$storage mem_sw=$mem
+"$HERE/size/measure.sh" "$LIB_HW" "$OUT/size-hwcrc"
+. "$OUT/size-hwcrc/figures"; hw_flash=$flash
+nolto=$("$HERE/size/measure.sh" "$LIB_NO_LTO" "$OUT/size-no-lto" >/dev/null 2>&1 &&
+    . "$OUT/size-no-lto/figures" && echo "$flash" || echo "?")
+STDOUT_RING=1024
+verdict() { [ "$1" -le "$2" ] && echo "met" || echo "NOT met"; }
+{
+    echo "firmware engine size (thumbv7em-none-eabihf, profile firmware: opt-level z, LTO, panic=abort;"
+    echo "every export kept, --gc-sections; memcpy/memmove/memset/memcmp from newlib)"
+    printf '  %-44s %8s %8s %8s  %s\n' "" "measured" "target" "C engine" ""
+    printf '  %-44s %8d %8d %8d  %s\n' "flash, hardware CRC (feature hw-crc)" "$hw_flash" 7168 "$C_TEXT" \
+        "$(verdict "$hw_flash" 7168)"
+    printf '  %-44s %8d %8d %8s  %s\n' "flash, software CRC tables" "$sw_flash" 8704 "$C_TEXT+CRC" \
+        "$(verdict "$sw_flash" 8704)"
+    printf '  %-44s %8d %8s %8s  %s\n' "newlib memory routines (counted apart)" "$mem_sw" "" "elsewhere" \
+        "(in the firmware anyway)"
+    printf '  %-44s %8d %8d %8s  %s\n' "instance storage (4 KiB packet buffer)" "$storage" 6144 "" \
+        "$(verdict "$storage" 6144)"
+    printf '  %-44s %8d %8s %8d\n' "  + the 1 KiB stdout ring (caller buffer)" $((storage + STDOUT_RING)) "" "$C_RAM"
+    echo "  library .data/.bss: $ram_lib B; flash without LTO (plain 'cargo build' staticlib): $nolto B"
+} | tee "$NOTES"
+# Hard limits: no growth past the issue's storage target or the flash measured when the
+# engine was last slimmed (firmware/size/limits), whichever the issue's targets allow.
+. "$HERE/size/limits"
+[ "$storage" -le 6144 ] || { echo "firmware: instance storage over 6144 B" >&2; exit 1; }
+[ "$hw_flash" -le "$FLASH_HW_MAX" ] || { echo "firmware: hw-crc flash over $FLASH_HW_MAX B" >&2; exit 1; }
+[ "$sw_flash" -le "$FLASH_SW_MAX" ] || { echo "firmware: flash over $FLASH_SW_MAX B" >&2; exit 1; }
 
 # ---- 5. C API unit tests on the host -----------------------------------------------------------
 say "C API tests (host build, gcc -std=c99 -Wall -Wextra -Werror, ASan/UBSan)"

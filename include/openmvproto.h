@@ -197,6 +197,39 @@ typedef enum omv_status {
     OMV_STATUS_PANIC = 255,
 } omv_status;
 
+// The type of a control's value.
+typedef enum omv_value_type {
+    OMV_VALUE_TYPE_NULL = 0,
+    OMV_VALUE_TYPE_BOOL = 1,
+    OMV_VALUE_TYPE_INT = 2,
+    OMV_VALUE_TYPE_FLOAT = 3,
+    OMV_VALUE_TYPE_TEXT = 4,
+    OMV_VALUE_TYPE_BYTES = 5,
+    // A list (e.g. a firmware tuple); not expanded in C: `list_len` items.
+    OMV_VALUE_TYPE_LIST = 6,
+} omv_value_type;
+
+// A control's widget type.
+typedef enum omv_widget {
+    OMV_WIDGET_LABEL = 0,
+    OMV_WIDGET_TEXT = 1,
+    OMV_WIDGET_TOGGLE = 2,
+    OMV_WIDGET_PUSHBUTTON = 3,
+    OMV_WIDGET_SLIDER = 4,
+    OMV_WIDGET_SPINBOX = 5,
+    OMV_WIDGET_SELECT = 6,
+    OMV_WIDGET_RADIO = 7,
+    OMV_WIDGET_LINEEDIT = 8,
+    OMV_WIDGET_DEPTH = 9,
+    OMV_WIDGET_WAVEFORM = 10,
+    // A widget type this library does not know (see `widget_name`).
+    OMV_WIDGET_OTHER = 255,
+} omv_widget;
+
+// The fields of one read of a controls channel. Opaque; from `omv_host_controls`, released
+// by `omv_controls_free`. Not thread-safe (use one handle from one thread at a time).
+typedef struct omv_controls omv_controls;
+
 // A device engine acting as a cam. Opaque; created by `omv_device_new`, released by
 // `omv_device_free`.
 //
@@ -211,6 +244,41 @@ typedef struct omv_device omv_device;
 // Thread-safe: any number of threads may call functions on one handle at once (operations
 // are serialised on the wire), except `omv_host_free`, which must be the last call.
 typedef struct omv_host omv_host;
+
+// One control, viewed: pointers into its `omv_controls`, valid until `omv_controls_free`.
+typedef struct omv_control {
+    const char *name;
+    enum omv_widget widget;
+    // The widget type as the cam wrote it ("slider", ...).
+    const char *widget_name;
+    // NULL when the control has none.
+    const char *unit;
+    enum omv_value_type value_type;
+    bool value_bool;
+    int64_t value_int;
+    // The value as a double for ints and floats.
+    double value_float;
+    // NUL-terminated, for text values; NULL otherwise.
+    const char *value_text;
+    // Depth and waveform samples (bytes values); NULL otherwise.
+    const uint8_t *value_bytes;
+    size_t value_bytes_len;
+    size_t list_len;
+    // Slider / spin box range and step; depth / waveform data range (step 0).
+    double min;
+    double max;
+    double step;
+    // Whether min, max and step are all integers (the control takes integers).
+    bool integral;
+    // Depth: width x height. Waveform: samples per series x number of series.
+    uint32_t width;
+    uint32_t height;
+    // Waveform: samples per second (0 if unknown) and the sample typecode ("H", ...).
+    double sample_rate;
+    const char *typecode;
+    // Options of a select or radio (series names of a waveform): `omv_controls_option`.
+    size_t option_count;
+} omv_control;
 
 // PROTO_VERSION: (major, minor, patch) triples.
 typedef struct omv_version {
@@ -394,6 +462,84 @@ enum omv_status omv_last_error(char *buf, size_t len, size_t *written);
 // # Safety
 // `name` NULL or writable.
 enum omv_status omv_status_str(int32_t status, const char **name);
+
+// Reads every field of the controls channel `channel` (e.g. "controls"). Thread-safe (on
+// `host`); `*out` must be released with `omv_controls_free`.
+//
+// # Safety
+// `host` NULL or live; `channel` NULL or NUL-terminated; `out` NULL or writable.
+enum omv_status omv_host_controls(struct omv_host *host,
+                                  const char *channel,
+                                  struct omv_controls **out);
+
+// The number of controls.
+//
+// # Safety
+// `controls` NULL or live; `count` NULL or writable.
+enum omv_status omv_controls_count(const struct omv_controls *controls, size_t *count);
+
+// Control `index` (0 to count - 1) viewed into `*out`.
+//
+// # Safety
+// `controls` NULL or live; `out` NULL or writable.
+enum omv_status omv_controls_get(const struct omv_controls *controls,
+                                 size_t index,
+                                 struct omv_control *out);
+
+// Option `option` of control `index` (select / radio options, waveform series names), a
+// NUL-terminated string valid until `omv_controls_free`.
+//
+// # Safety
+// `controls` NULL or live; `out` NULL or writable.
+enum omv_status omv_controls_option(const struct omv_controls *controls,
+                                    size_t index,
+                                    size_t option,
+                                    const char **out);
+
+// Releases the controls (NULL is ignored).
+//
+// # Safety
+// `controls` NULL or a live handle, not used afterwards.
+enum omv_status omv_controls_free(struct omv_controls *controls);
+
+// Sets a toggle or push button. The value is checked against the control first
+// (`OMV_STATUS_INVALID_ARGUMENT` with the reason in `omv_last_error`). Thread-safe.
+//
+// # Safety
+// `host` NULL or live; `channel`, `name` NULL or NUL-terminated.
+enum omv_status omv_host_set_control_bool(struct omv_host *host,
+                                          const char *channel,
+                                          const char *name,
+                                          bool value);
+
+// Sets a slider or spin box to an integer, or picks a select / radio option by index.
+// Thread-safe.
+//
+// # Safety
+// `host` NULL or live; `channel`, `name` NULL or NUL-terminated.
+enum omv_status omv_host_set_control_int(struct omv_host *host,
+                                         const char *channel,
+                                         const char *name,
+                                         int64_t value);
+
+// Sets a slider or spin box to a number (an integral one becomes an integer where the range
+// is integral). Thread-safe.
+//
+// # Safety
+// `host` NULL or live; `channel`, `name` NULL or NUL-terminated.
+enum omv_status omv_host_set_control_float(struct omv_host *host,
+                                           const char *channel,
+                                           const char *name,
+                                           double value);
+
+// Sets a line edit's text, or picks a select / radio option by its text. Thread-safe.
+//
+// # Safety
+// `host` NULL or live; `channel`, `name`, `value` NULL or NUL-terminated.
+enum omv_status omv_host_set_control_text(struct omv_host *host,
+                                          const char *channel,
+                                          const char *name,
+                                          const char *value);
 
 // Fills `out` with the default device settings.
 //

@@ -22,6 +22,8 @@ extern crate alloc;
 /// cbindgen:ignore
 pub mod channels;
 /// cbindgen:ignore
+pub mod controls;
+/// cbindgen:ignore
 pub mod device;
 /// cbindgen:ignore
 pub mod framing;

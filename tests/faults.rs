@@ -23,7 +23,11 @@ fn resync_until_ok(p: &mut Pair) -> bool {
             assert!(
                 matches!(
                     e,
-                    RequestError::Timeout | RequestError::Nak(_) | RequestError::Unexpected | RequestError::BadCaps
+                    RequestError::Timeout
+                        | RequestError::Nak(_)
+                        | RequestError::Unexpected
+                        | RequestError::Sequence
+                        | RequestError::BadCaps
                 ),
                 "{e:?}"
             );
@@ -73,7 +77,13 @@ fn run(seed: u64, ack: bool, faults: Faults) -> (u32, u32) {
         match result {
             Ok(()) => ok += 1,
             Err(e) => {
-                assert!(matches!(e, RequestError::Timeout | RequestError::Nak(_) | RequestError::Unexpected), "{e:?}");
+                assert!(
+                    matches!(
+                        e,
+                        RequestError::Timeout | RequestError::Nak(_) | RequestError::Unexpected | RequestError::Sequence
+                    ),
+                    "{e:?}"
+                );
                 failed += 1;
                 resync_until_ok(&mut p);
             }

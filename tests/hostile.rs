@@ -120,7 +120,8 @@ impl Channel for Probe {
 
 #[test]
 fn a_dynamic_channel_in_a_high_slot_is_reachable() {
-    let probes: Vec<&'static mut Probe> = (0..27).map(|_| Box::leak(Box::new(Probe))).collect();
+    // Ids 1..=31 are all free in an empty table: user channels take them from 1 up.
+    let probes: Vec<&'static mut Probe> = (0..31).map(|_| Box::leak(Box::new(Probe))).collect();
     let mut reg = Registry::new();
     let mut ids = Vec::new();
     for (i, pr) in probes.into_iter().enumerate() {
@@ -128,8 +129,9 @@ fn a_dynamic_channel_in_a_high_slot_is_reachable() {
     }
     assert_eq!(ids.last(), Some(&ChannelId(31)));
     assert!(reg.register("one-too-many", Box::leak(Box::new(Probe))).is_err());
+    assert_eq!(ids.first(), Some(&ChannelId(1)));
     // Free low slots: only 3 channels remain, the last one at id 31.
-    for id in &ids[..24] {
+    for id in &ids[..28] {
         reg.unregister(*id);
     }
     let mut p = pair();

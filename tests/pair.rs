@@ -67,7 +67,7 @@ fn every_opcode(p: &mut Pair) {
         .map(|c| ChannelEntry::parse(c).unwrap())
         .map(|e| (e.id.0, e.name().unwrap().to_string()))
         .collect();
-    assert_eq!(names, [(1, "stdin".into()), (2, "stdout".into()), (3, "stream".into()), (5, "mem".into())]);
+    assert_eq!(names, [(1, "stdin".into()), (2, "stdout".into()), (3, "stream".into()), (4, "mem".into())]);
 
     // A channel with data, a stdout with text, a frame ready.
     p.stdout().push(b"hello from the cam\n");
@@ -79,7 +79,7 @@ fn every_opcode(p: &mut Pair) {
     }
     assert_eq!(p.mem.data, payload);
     let poll = u32::from_le_bytes(data(p.request(Opcode::CHANNEL_POLL, ChannelId(0), vec![])).try_into().unwrap());
-    assert_eq!(poll, 1 << 2 | 1 << 3 | 1 << 5);
+    assert_eq!(poll, 1 << 2 | 1 << 3 | 1 << 4);
 
     assert_eq!(data(p.request(Opcode::CHANNEL_SIZE, MEM, vec![])), 10_000u32.to_le_bytes());
     assert_eq!(

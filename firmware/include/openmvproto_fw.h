@@ -43,7 +43,7 @@
 // Called from inside a callback of the same instance.
 #define OMV_FW_ERR_REENTERED -6
 
-// Channel name empty, longer than 13 bytes, not UTF-8, or taken.
+// Channel name empty, longer than 13 bytes, not ASCII, or taken.
 #define OMV_FW_ERR_NAME -7
 
 // Channel id out of range or taken (or free, when unregistering).
@@ -155,7 +155,8 @@ typedef struct {
   // Required.
   omv_fw_write_fn write;
   void *write_user;
-  // A hardware CRC unit: both or neither (then a 1.5 KiB-table software CRC is used).
+  // A hardware CRC unit: both or neither (then a 1.5 KiB-table software CRC is used; a
+  // build with the `hw-crc` feature has no software CRC and requires both).
   omv_fw_crc16_fn crc16;
   omv_fw_crc32_fn crc32;
   void *crc_user;

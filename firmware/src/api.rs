@@ -20,7 +20,8 @@ pub(crate) unsafe fn with(fw: *mut Instance, mut f: impl FnMut(&mut Ctx<'_>) -> 
     unsafe { instance::enter(fw, &mut f) }
 }
 
-/// A channel name: NUL-terminated, at most 13 bytes, UTF-8.
+/// A channel name: NUL-terminated, at most 13 bytes, ASCII (as the reference firmware's
+/// names; a full UTF-8 check would cost more flash than the rest of this file).
 ///
 /// # Safety
 /// `name` is NULL or points to a NUL-terminated string (only up to 14 bytes are read).
@@ -38,7 +39,11 @@ unsafe fn name_str<'a>(name: *const c_char) -> Result<&'a str, i32> {
     }
     // SAFETY: the `len` bytes before the NUL were just read, so they are valid.
     let bytes = unsafe { core::slice::from_raw_parts(name.cast::<u8>(), len) };
-    core::str::from_utf8(bytes).map_err(|_| OMV_FW_ERR_NAME)
+    if !bytes.is_ascii() {
+        return Err(OMV_FW_ERR_NAME);
+    }
+    // SAFETY: ASCII is valid UTF-8.
+    Ok(unsafe { core::str::from_utf8_unchecked(bytes) })
 }
 
 /// A caller buffer that lives as long as the registration.

@@ -24,18 +24,35 @@ fn status(code: i32) -> Result<(), Status> {
 /// A channel implemented by C callbacks.
 #[derive(Clone, Copy, Debug)]
 pub struct CChannel {
+    /// NULL: the entry is free.
     ops: *const ChannelOps,
     user: *mut c_void,
     extra: ChannelFlags,
+    /// The channel id it is registered under.
+    id: u8,
 }
 
 impl CChannel {
     pub const EMPTY: CChannel =
-        CChannel { ops: core::ptr::null(), user: core::ptr::null_mut(), extra: ChannelFlags::empty() };
+        CChannel { ops: core::ptr::null(), user: core::ptr::null_mut(), extra: ChannelFlags::empty(), id: 0 };
 
     /// `ops` must be non-NULL and stay valid while the channel is registered.
-    pub fn new(ops: *const ChannelOps, user: *mut c_void, extra: ChannelFlags) -> Self {
-        CChannel { ops, user, extra: extra & (ChannelFlags::EXEC | ChannelFlags::STREAM) }
+    pub fn new(id: u8, ops: *const ChannelOps, user: *mut c_void, extra: ChannelFlags) -> Self {
+        CChannel { ops, user, extra: extra & (ChannelFlags::EXEC | ChannelFlags::STREAM), id }
+    }
+
+    pub fn is_free(&self) -> bool {
+        self.ops.is_null()
+    }
+
+    /// The id of a channel in use.
+    pub fn id(&self) -> Option<u8> {
+        (!self.is_free()).then_some(self.id)
+    }
+
+    /// Frees the entry once the registry no longer holds it.
+    pub fn release(&mut self) {
+        *self = CChannel::EMPTY;
     }
 
     fn ops(&self) -> &ChannelOps {

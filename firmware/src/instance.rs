@@ -14,7 +14,7 @@ use core::time::Duration;
 
 use openmvproto::channels::{Channel, ChannelFlags, FrameChannel, RingChannel, ScriptChannel};
 use openmvproto::device::{
-    Device, DeviceConfig, Event, EventError, Registry, RegistryError, FIRST_DYNAMIC_ID, MAX_CHANNELS,
+    Device, DeviceConfig, Event, EventError, Registry, RegistryError, FIRST_DYNAMIC_ID,
 };
 use openmvproto::framing::payload::{event, CapFlags, Caps};
 use openmvproto::framing::{max_payload_for, ChannelId, MIN_MAX_PAYLOAD};
@@ -24,11 +24,12 @@ use openmvproto::time::Instant;
 use crate::crc::FwCrc;
 use crate::glue::{CBoard, CChannel, Proxy};
 use crate::ring::SpscRing;
+use crate::sizes::{C_CHANNELS, PACKET_BUF, TX_BUF};
 use crate::types::*;
 
 const MAGIC: u32 = 0x4F4D_5646;
 /// stdout sends NOTIFY at most this often while it holds text (PROTOCOL.md 5).
-const STDOUT_NOTIFY_EVERY: Duration = Duration::from_millis(50);
+const STDOUT_NOTIFY_EVERY_MS: u32 = 50;
 
 /// The C handle `omv_fw_t`.
 pub struct Instance {
@@ -36,8 +37,8 @@ pub struct Instance {
     busy: Cell<bool>,
     /// Shared with the interrupt handler; only `&` access.
     rx: SpscRing,
-    // Borrowed by the registry while registered.
-    glue: [CChannel; MAX_CHANNELS],
+    // Borrowed by the registry while registered (a free entry has no ops table).
+    glue: [CChannel; C_CHANNELS],
     stdin_proxy: Proxy,
     stdout_proxy: Proxy,
     stream_proxy: Proxy,
@@ -53,14 +54,15 @@ pub struct Instance {
 
 /// State only the main loop touches.
 pub(crate) struct Engine {
-    pub device: Device<FwCrc, OMV_FW_PACKET_BUF>,
+    pub device: Device<FwCrc, PACKET_BUF, TX_BUF>,
     pub registry: Registry<'static>,
     write: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> i32,
     write_user: *mut c_void,
     last_ms: u32,
     now: Instant,
     rx_dropped_seen: u32,
-    stdout_notified: Instant,
+    /// `last_ms` when stdout last sent NOTIFY.
+    stdout_notified_ms: u32,
     /// Bit `id` set: the built-in channel with that id is registered.
     builtins: u8,
 }
@@ -71,7 +73,7 @@ pub const STORAGE_ALIGN: usize = align_of::<Instance>();
 /// The engine settings a C configuration asks for.
 pub fn device_config(c: &Config) -> Result<DeviceConfig, i32> {
     let flags = CapFlags::from_bits(c.caps).ok_or(OMV_FW_ERR_CONFIG)?;
-    let limit = max_payload_for(OMV_FW_PACKET_BUF) as u16;
+    let limit = max_payload_for(PACKET_BUF) as u16;
     let max_payload = if c.max_payload == 0 { limit } else { c.max_payload };
     if !(MIN_MAX_PAYLOAD..=limit).contains(&max_payload) || c.retransmit_timeout_ms == 0 {
         return Err(OMV_FW_ERR_CONFIG);
@@ -115,7 +117,7 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
     let write = hooks.write.ok_or(OMV_FW_ERR_NULL)?;
     let crc = match (hooks.crc16, hooks.crc32) {
         (Some(a), Some(b)) => FwCrc::hardware(a, b, hooks.crc_user),
-        (None, None) => FwCrc::software(),
+        (None, None) => FwCrc::software().ok_or(OMV_FW_ERR_CONFIG)?,
         _ => return Err(OMV_FW_ERR_CONFIG),
     };
     let config = device_config(cfg)?;
@@ -127,7 +129,7 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
         addr_of_mut!((*p).magic).write(0);
         addr_of_mut!((*p).busy).write(Cell::new(false));
         addr_of_mut!((*p).rx).write(SpscRing::new());
-        addr_of_mut!((*p).glue).write([CChannel::EMPTY; MAX_CHANNELS]);
+        addr_of_mut!((*p).glue).write([CChannel::EMPTY; C_CHANNELS]);
         addr_of_mut!((*p).stdin_proxy).write(Proxy::DANGLING);
         addr_of_mut!((*p).stdout_proxy).write(Proxy::DANGLING);
         addr_of_mut!((*p).stream_proxy).write(Proxy::DANGLING);
@@ -136,7 +138,7 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
         // Built in place: by value the engine's two packet buffers would pass over the stack.
         // A `MaybeUninit<T>` has the layout of `T`, and the field is not yet initialised.
         Device::new_in(
-            &mut *addr_of_mut!((*e).device).cast::<MaybeUninit<Device<FwCrc, OMV_FW_PACKET_BUF>>>(),
+            &mut *addr_of_mut!((*e).device).cast::<MaybeUninit<Device<FwCrc, PACKET_BUF, TX_BUF>>>(),
             config,
             crc,
         );
@@ -146,7 +148,7 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
         addr_of_mut!((*e).last_ms).write(0);
         addr_of_mut!((*e).now).write(Instant::ZERO);
         addr_of_mut!((*e).rx_dropped_seen).write(0);
-        addr_of_mut!((*e).stdout_notified).write(Instant::ZERO);
+        addr_of_mut!((*e).stdout_notified_ms).write(0);
         addr_of_mut!((*e).builtins).write(0);
         // The board lives as long as the storage, which the caller keeps for the handle's life.
         (*e).registry.set_board(&mut *addr_of_mut!((*p).board));
@@ -251,7 +253,7 @@ impl Ctx<'_> {
             }
         }
         let notify =
-            self.stdout().is_some_and(|s| !s.is_empty()) && now >= self.engine.stdout_notified + STDOUT_NOTIFY_EVERY;
+            self.stdout().is_some_and(|s| !s.is_empty()) && now_ms.wrapping_sub(self.engine.stdout_notified_ms) >= STDOUT_NOTIFY_EVERY_MS;
         if notify {
             self.stdout_notify();
         }
@@ -266,7 +268,8 @@ impl Ctx<'_> {
         }
     }
 
-    /// Registers a C channel at `id` (1-4) or, with `None`, in the first free slot from 5.
+    /// Registers a C channel at `id` (1-4) or, with `None`, in the first free slot (from 1, as
+    /// the reference firmware: id 4 beside stdin, stdout and stream).
     pub fn register_c(
         &mut self,
         id: Option<u8>,
@@ -279,17 +282,21 @@ impl Ctx<'_> {
         let slot = match id {
             Some(i) if (1..FIRST_DYNAMIC_ID).contains(&i) && reg.get(ChannelId(i)).is_none() => i,
             Some(_) => return OMV_FW_ERR_ID,
-            // The registry takes the first free slot from 5; find the same one for the glue.
-            None => match (FIRST_DYNAMIC_ID..MAX_CHANNELS as u8).find(|&i| reg.get(ChannelId(i)).is_none()) {
-                Some(i) => i,
+            // The id the registry will give, kept in the glue for unregistering.
+            None => match reg.next_dynamic_id() {
+                Some(i) => i.0,
                 None => return OMV_FW_ERR_FULL,
             },
         };
-        // SAFETY: glue slot `slot` is not registered (its id is free), so nothing borrows it;
-        // it lives in the instance storage, which outlives the registration.
+        // SAFETY: read-only look at the glue table: free entries are borrowed by nobody.
+        let free = unsafe { (*addr_of!((*self.inst).glue)).iter().position(|g| g.is_free()) };
+        let Some(at) = free else { return OMV_FW_ERR_FULL };
+        // SAFETY: `at` indexes the glue table, inside the instance storage.
+        let g = unsafe { addr_of_mut!((*self.inst).glue).cast::<CChannel>().add(at) };
+        // SAFETY: glue entry `at` is free, so the registry does not borrow it; it lives in the
+        // instance storage, which outlives the registration.
         let chan: &'static mut CChannel = unsafe {
-            let g = addr_of_mut!((*self.inst).glue).cast::<CChannel>().add(slot as usize);
-            g.write(CChannel::new(ops, user, extra));
+            g.write(CChannel::new(slot, ops, user, extra));
             &mut *g
         };
         let r = match id {
@@ -305,20 +312,36 @@ impl Ctx<'_> {
             }
             Ok(got) => {
                 reg.unregister(got);
+                // SAFETY: the registry gave the entry back; nothing else borrows it.
+                unsafe { (*g).release() };
                 OMV_FW_ERR_ID
             }
-            Err(e) => registry_error(e),
+            Err(e) => {
+                // SAFETY: the registry did not keep the entry; nothing else borrows it.
+                unsafe { (*g).release() };
+                registry_error(e)
+            }
         }
     }
 
     pub fn unregister(&mut self, id: u8) -> i32 {
-        if id == 0 || self.engine.registry.unregister(ChannelId(id)).is_none() {
-            return OMV_FW_ERR_ID;
+        let reg = &mut self.engine.registry;
+        let dynamic = match reg.get_with_entry(ChannelId(id)) {
+            Some((e, _)) if id != 0 => e.flags.contains(ChannelFlags::DYNAMIC),
+            _ => return OMV_FW_ERR_ID,
+        };
+        reg.unregister(ChannelId(id));
+        // SAFETY: the registry gave the channel back, so a glue entry of this id is borrowed
+        // by nobody now.
+        unsafe {
+            let glue = &mut *addr_of_mut!((*self.inst).glue);
+            glue.iter_mut().filter(|g| g.id() == Some(id)).for_each(|g| g.release());
         }
-        if id < FIRST_DYNAMIC_ID {
+        if id < 8 {
             // A built-in's storage is no longer used (nor its caller buffer).
             self.engine.builtins &= !(1 << id);
-        } else {
+        }
+        if dynamic {
             let _ = self.event(0, event::CHANNEL_UNREGISTERED, false);
         }
         OMV_FW_OK
@@ -386,7 +409,7 @@ impl Ctx<'_> {
 
     /// Queues stdout's NOTIFY and restarts its 50 ms period.
     pub fn stdout_notify(&mut self) {
-        self.engine.stdout_notified = self.engine.now;
+        self.engine.stdout_notified_ms = self.engine.last_ms;
         let _ = self.event(OMV_FW_ID_STDOUT, event::NOTIFY, false);
     }
 

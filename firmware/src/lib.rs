@@ -19,7 +19,11 @@ mod crc;
 mod glue;
 mod instance;
 mod ring;
+pub mod sizes;
 pub mod types;
+
+/// The engine instance behind a handle (`omv_fw_t` in C).
+pub use instance::Instance;
 
 /// Bare metal: a panic stops the core with an undefined instruction (the board's fault handler
 /// takes over) and formats nothing, so no formatting code is linked.

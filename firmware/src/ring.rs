@@ -11,9 +11,8 @@ use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 /// Bytes the ring holds; a power of two so wrapping indices map onto cells.
-pub(crate) const RX_RING: usize = 256;
+use crate::sizes::RX_RING;
 const MASK: u32 = RX_RING as u32 - 1;
-const _: () = assert!(RX_RING.is_power_of_two());
 
 pub struct SpscRing {
     cells: [UnsafeCell<u8>; RX_RING],
@@ -54,11 +53,17 @@ impl SpscRing {
     pub unsafe fn push(&self, data: &[u8]) -> usize {
         let tail = self.tail.load(Ordering::Relaxed);
         let n = data.len().min(self.space());
-        for (i, &b) in data[..n].iter().enumerate() {
-            let cell = &self.cells[(tail.wrapping_add(i as u32) & MASK) as usize];
-            // SAFETY: cells from `tail` up to `head + RX_RING` belong to the sole producer until
-            // `tail` is published below; the consumer reads none of them.
-            unsafe { *cell.get() = b };
+        // Two copies: up to the end of the cells, then from their start.
+        let start = (tail & MASK) as usize;
+        let first = n.min(RX_RING - start);
+        // SAFETY: cells from `tail` up to `head + RX_RING` belong to the sole producer until
+        // `tail` is published below; the consumer reads none of them. `UnsafeCell<u8>` has the
+        // layout of `u8`, the pointer covers the whole array, `start + first <= RX_RING` and
+        // `n - first <= start`; `data` is a separate slice.
+        unsafe {
+            let cells = UnsafeCell::raw_get(self.cells.as_ptr());
+            core::ptr::copy_nonoverlapping(data.as_ptr(), cells.add(start), first);
+            core::ptr::copy_nonoverlapping(data.as_ptr().add(first), cells, n - first);
         }
         self.tail.store(tail.wrapping_add(n as u32), Ordering::Release);
         if n < data.len() {
@@ -83,7 +88,7 @@ impl SpscRing {
         // does not write them again until `head` moves past them; only this sole consumer
         // moves `head`, after `f` has returned and the slice is gone. `UnsafeCell<u8>` has the
         // layout of `u8`, and `start + len <= RX_RING`.
-        let bytes = unsafe { core::slice::from_raw_parts(self.cells[start].get() as *const u8, len) };
+        let bytes = unsafe { core::slice::from_raw_parts(UnsafeCell::raw_get(self.cells.as_ptr()).add(start), len) };
         let used = f(bytes).min(len);
         self.head.store(head.wrapping_add(used as u32), Ordering::Release);
         used

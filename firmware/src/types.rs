@@ -16,7 +16,7 @@ pub const OMV_FW_ERR_CONFIG: i32 = -4;
 pub const OMV_FW_ERR_HANDLE: i32 = -5;
 /// Called from inside a callback of the same instance.
 pub const OMV_FW_ERR_REENTERED: i32 = -6;
-/// Channel name empty, longer than 13 bytes, not UTF-8, or taken.
+/// Channel name empty, longer than 13 bytes, not ASCII, or taken.
 pub const OMV_FW_ERR_NAME: i32 = -7;
 /// Channel id out of range or taken (or free, when unregistering).
 pub const OMV_FW_ERR_ID: i32 = -8;
@@ -104,7 +104,8 @@ pub struct Hooks {
     /// Required.
     pub write: WriteFn,
     pub write_user: *mut c_void,
-    /// A hardware CRC unit: both or neither (then a 1.5 KiB-table software CRC is used).
+    /// A hardware CRC unit: both or neither (then a 1.5 KiB-table software CRC is used; a
+    /// build with the `hw-crc` feature has no software CRC and requires both).
     pub crc16: Crc16Fn,
     pub crc32: Crc32Fn,
     pub crc_user: *mut c_void,

@@ -377,6 +377,9 @@ static void test_init_errors(void)
     CHECK_EQ(omv_fw_stream_status(NULL, &ss), OMV_FW_ERR_NULL);
 }
 
+/* User channel ids in these tests: the first free slots after the three built-ins. */
+enum { U_PATTERN = 4, U_ZC = 5, U_STORE = 6, U_HIGH = 15 };
+
 static void test_basics(host_t *h)
 {
     uint8_t out[8192];
@@ -389,6 +392,7 @@ static void test_basics(host_t *h)
     CHECK_EQ(omv_fw_channel_register(fw, "x", NULL, NULL), OMV_FW_ERR_NULL);
     CHECK_EQ(omv_fw_channel_register(fw, "fourteen_chars", &pattern_ops, NULL), OMV_FW_ERR_NAME);
     CHECK_EQ(omv_fw_channel_register(fw, "", &pattern_ops, NULL), OMV_FW_ERR_NAME);
+    CHECK_EQ(omv_fw_channel_register(fw, "caf\xc3\xa9", &pattern_ops, NULL), OMV_FW_ERR_NAME); /* ASCII only */
     CHECK_EQ(omv_fw_rx_push(fw, NULL, 1), OMV_FW_ERR_NULL);
     CHECK_EQ(omv_fw_stats(fw, NULL), OMV_FW_ERR_NULL);
     CHECK_EQ(omv_fw_stdout_write(fw, (const uint8_t *)"x", 1), OMV_FW_ERR_STATE);
@@ -396,11 +400,16 @@ static void test_basics(host_t *h)
     static uint8_t out_ring[256];
     CHECK_EQ(omv_fw_stdout_register(fw, out_ring, sizeof out_ring), OMV_FW_ID_STDOUT);
     CHECK_EQ(omv_fw_stdout_register(fw, out_ring, sizeof out_ring), OMV_FW_ERR_ID);
-    CHECK_EQ(omv_fw_channel_register(fw, "pattern", &pattern_ops, NULL), 5);
+    /* The other built-ins, as a cam registers them: user channels then start at id 4 (the
+     * first free slot, as on the reference firmware without the profiler). */
+    static uint8_t basics_script[16], basics_frame[64];
+    CHECK_EQ(omv_fw_stdin_register(fw, basics_script, sizeof basics_script), OMV_FW_ID_STDIN);
+    CHECK_EQ(omv_fw_stream_register(fw, basics_frame, sizeof basics_frame), OMV_FW_ID_STREAM);
+    CHECK_EQ(omv_fw_channel_register(fw, "pattern", &pattern_ops, NULL), U_PATTERN);
     CHECK_EQ(omv_fw_channel_register(fw, "pattern", &pattern_ops, NULL), OMV_FW_ERR_NAME);
-    CHECK_EQ(omv_fw_channel_register(fw, "zc", &zc_ops, NULL), 6);
+    CHECK_EQ(omv_fw_channel_register(fw, "zc", &zc_ops, NULL), U_ZC);
     static store_t store;
-    CHECK_EQ(omv_fw_channel_register(fw, "store", &store_ops, &store), 7);
+    CHECK_EQ(omv_fw_channel_register(fw, "store", &store_ops, &store), U_STORE);
     CHECK_EQ(omv_fw_channel_register_static(fw, 9, "bad", &store_ops, &store, 0), OMV_FW_ERR_ID);
 
     /* PROTO_SYNC: a bare ACK with the request's seq, counters back to 0. */
@@ -413,25 +422,26 @@ static void test_basics(host_t *h)
     CHECK_EQ(get32(out), 15);
     CHECK_EQ(get16(out + 4), 4082);
 
-    /* CHANNEL_LIST: stdout, then the three user channels (DYNAMIC plus what they implement). */
+    /* CHANNEL_LIST: stdin, stdout, stream, then the three user channels (DYNAMIC plus what
+     * they implement). */
     CHECK_EQ(request(h, 0, OP_LIST, NULL, 0, out, &n, NULL), 0);
-    CHECK_EQ(n, 4 * 16);
-    CHECK_EQ(out[0], 2);
-    CHECK_EQ(out[1], 0x01);
-    CHECK(strcmp((const char *)out + 2, "stdout") == 0);
-    CHECK_EQ(out[16], 5);
-    CHECK_EQ(out[17], 0x21);
-    CHECK(strcmp((const char *)out + 18, "pattern") == 0);
-    CHECK_EQ(out[33], 0x21);
-    CHECK_EQ(out[48], 7);
-    CHECK_EQ(out[49], 0x23);
+    CHECK_EQ(n, 6 * 16);
+    CHECK_EQ(out[16], 2);
+    CHECK_EQ(out[17], 0x01);
+    CHECK(strcmp((const char *)out + 18, "stdout") == 0);
+    CHECK_EQ(out[48], U_PATTERN);
+    CHECK_EQ(out[49], 0x21);
+    CHECK(strcmp((const char *)out + 50, "pattern") == 0);
+    CHECK_EQ(out[65], 0x21);
+    CHECK_EQ(out[80], U_STORE);
+    CHECK_EQ(out[81], 0x23);
 
     /* A read in 512-byte fragments (the default read fragment size), each ACKed. */
     uint8_t rq[8];
     put32(rq, 0);
     put32(rq + 4, 1500);
     uint8_t seq0 = h->seq;
-    CHECK_EQ(request(h, 5, OP_READ, rq, 8, out, &n, NULL), 0);
+    CHECK_EQ(request(h, U_PATTERN, OP_READ, rq, 8, out, &n, NULL), 0);
     CHECK_EQ(n, 1500);
     CHECK_EQ((uint8_t)(h->seq - seq0), 3);
     int same = 1;
@@ -443,13 +453,13 @@ static void test_basics(host_t *h)
         zc_data[i] = (uint8_t)(i ^ 0x5A);
     put32(rq, 100);
     put32(rq + 4, 2900);
-    CHECK_EQ(request(h, 6, OP_READ, rq, 8, out, &n, NULL), 0);
+    CHECK_EQ(request(h, U_ZC, OP_READ, rq, 8, out, &n, NULL), 0);
     CHECK_EQ(n, 2900);
     CHECK(memcmp(out, zc_data + 100, 2900) == 0);
     /* Past the end: NAK INVALID. */
     put32(rq, 1000);
     put32(rq + 4, 501);
-    CHECK_EQ(request(h, 5, OP_READ, rq, 8, NULL, NULL, &status), F_NAK);
+    CHECK_EQ(request(h, U_PATTERN, OP_READ, rq, 8, NULL, NULL, &status), F_NAK);
     CHECK_EQ(status, ST_INVALID);
 
     /* Write in two pieces, read back; ioctl. */
@@ -458,24 +468,24 @@ static void test_basics(host_t *h)
     put32(wr + 4, 300);
     for (int i = 0; i < 300; i++)
         wr[8 + i] = (uint8_t)(i + 1);
-    CHECK_EQ(request(h, 7, OP_WRITE, wr, sizeof wr, NULL, NULL, NULL), F_ACK);
+    CHECK_EQ(request(h, U_STORE, OP_WRITE, wr, sizeof wr, NULL, NULL, NULL), F_ACK);
     put32(wr, 300);
-    CHECK_EQ(request(h, 7, OP_WRITE, wr, sizeof wr, NULL, NULL, NULL), F_ACK);
-    CHECK_EQ(request(h, 7, OP_SIZE, NULL, 0, out, &n, NULL), 0);
+    CHECK_EQ(request(h, U_STORE, OP_WRITE, wr, sizeof wr, NULL, NULL, NULL), F_ACK);
+    CHECK_EQ(request(h, U_STORE, OP_SIZE, NULL, 0, out, &n, NULL), 0);
     CHECK_EQ(get32(out), 600);
     put32(rq, 290);
     put32(rq + 4, 20);
-    CHECK_EQ(request(h, 7, OP_READ, rq, 8, out, &n, NULL), 0);
+    CHECK_EQ(request(h, U_STORE, OP_READ, rq, 8, out, &n, NULL), 0);
     CHECK_EQ(out[9], (uint8_t)300);
     CHECK_EQ(out[10], 1);
     uint8_t io[4];
     put32(io, 7);
-    CHECK_EQ(request(h, 7, OP_IOCTL, io, 4, NULL, NULL, NULL), F_ACK);
+    CHECK_EQ(request(h, U_STORE, OP_IOCTL, io, 4, NULL, NULL, NULL), F_ACK);
     CHECK_EQ(store.len, 0);
     /* Unsupported operations: NAK INVALID. */
-    CHECK_EQ(request(h, 5, OP_WRITE, wr, sizeof wr, NULL, NULL, &status), F_NAK);
+    CHECK_EQ(request(h, U_PATTERN, OP_WRITE, wr, sizeof wr, NULL, NULL, &status), F_NAK);
     CHECK_EQ(status, ST_INVALID);
-    CHECK_EQ(request(h, 5, OP_LOCK, NULL, 0, NULL, NULL, &status), F_NAK);
+    CHECK_EQ(request(h, U_PATTERN, OP_LOCK, NULL, 0, NULL, NULL, &status), F_NAK);
     CHECK_EQ(request(h, 9, OP_SIZE, NULL, 0, NULL, NULL, &status), F_NAK);
     CHECK_EQ(status, ST_INVALID);
 }
@@ -490,24 +500,24 @@ static void test_hostile(host_t *h)
     put32(p, 0);
     put32(p + 4, 100);
     memset(p + 8, 0xEE, 10);
-    CHECK_EQ(request(h, 7, OP_WRITE, p, 18, NULL, NULL, &status), F_NAK);
+    CHECK_EQ(request(h, U_STORE, OP_WRITE, p, 18, NULL, NULL, &status), F_NAK);
     CHECK_EQ(status, ST_INVALID);
     /* ... and one shorter than the payload. */
     put32(p + 4, 2);
-    CHECK_EQ(request(h, 7, OP_WRITE, p, 18, NULL, NULL, &status), F_NAK);
+    CHECK_EQ(request(h, U_STORE, OP_WRITE, p, 18, NULL, NULL, &status), F_NAK);
     CHECK_EQ(status, ST_INVALID);
     /* CHANNEL_IOCTL with fewer than 4 bytes. */
-    CHECK_EQ(request(h, 7, OP_IOCTL, p, 2, NULL, NULL, &status), F_NAK);
+    CHECK_EQ(request(h, U_STORE, OP_IOCTL, p, 2, NULL, NULL, &status), F_NAK);
     CHECK_EQ(status, ST_INVALID);
-    CHECK_EQ(request(h, 7, OP_IOCTL, NULL, 0, NULL, NULL, &status), F_NAK);
+    CHECK_EQ(request(h, U_STORE, OP_IOCTL, NULL, 0, NULL, NULL, &status), F_NAK);
     CHECK_EQ(status, ST_INVALID);
     /* CHANNEL_READ without (or with half) its 8-byte request. */
-    CHECK_EQ(request(h, 5, OP_READ, NULL, 0, NULL, NULL, &status), F_NAK);
+    CHECK_EQ(request(h, U_PATTERN, OP_READ, NULL, 0, NULL, NULL, &status), F_NAK);
     CHECK_EQ(status, ST_INVALID);
-    CHECK_EQ(request(h, 5, OP_READ, p, 4, NULL, NULL, &status), F_NAK);
+    CHECK_EQ(request(h, U_PATTERN, OP_READ, p, 4, NULL, NULL, &status), F_NAK);
     CHECK_EQ(status, ST_INVALID);
     /* A system opcode on a channel. */
-    CHECK_EQ(request(h, 5, OP_GET_CAPS, NULL, 0, NULL, NULL, &status), F_NAK);
+    CHECK_EQ(request(h, U_PATTERN, OP_GET_CAPS, NULL, 0, NULL, NULL, &status), F_NAK);
     CHECK_EQ(status, ST_INVALID);
 
     /* Payload CRC broken: NAK CHECKSUM. */
@@ -551,26 +561,26 @@ static void test_high_slot(host_t *h)
     size_t n = 0;
     static const char *names[] = { "f8", "f9", "f10", "f11", "f12", "f13", "f14", "f15" };
     for (int i = 0; i < 8; i++)
-        CHECK_EQ(omv_fw_channel_register(h->fw, names[i], &pattern_ops, NULL), 8 + i);
-    CHECK_EQ(omv_fw_channel_register(h->fw, "high", &pattern_ops, NULL), 16);
+        CHECK_EQ(omv_fw_channel_register(h->fw, names[i], &pattern_ops, NULL), U_STORE + 1 + i);
+    CHECK_EQ(omv_fw_channel_register(h->fw, "high", &pattern_ops, NULL), U_HIGH);
     /* Drop every user channel below it, so the count of channels is far below its id. */
-    for (int id = 5; id < 16; id++)
+    for (int id = U_PATTERN; id < U_HIGH; id++)
         CHECK_EQ(omv_fw_channel_unregister(h->fw, (uint8_t)id), OMV_FW_OK);
-    CHECK_EQ(omv_fw_channel_unregister(h->fw, 5), OMV_FW_ERR_ID);
+    CHECK_EQ(omv_fw_channel_unregister(h->fw, U_PATTERN), OMV_FW_ERR_ID);
     CHECK_EQ(omv_fw_channel_unregister(h->fw, 0), OMV_FW_ERR_ID);
-    CHECK_EQ(request(h, 16, OP_SIZE, NULL, 0, out, &n, NULL), 0);
+    CHECK_EQ(request(h, U_HIGH, OP_SIZE, NULL, 0, out, &n, NULL), 0);
     CHECK_EQ(get32(out), 1500);
     uint8_t rq[8];
     put32(rq, 10);
     put32(rq + 4, 3);
-    CHECK_EQ(request(h, 16, OP_READ, rq, 8, out, &n, NULL), 0);
+    CHECK_EQ(request(h, U_HIGH, OP_READ, rq, 8, out, &n, NULL), 0);
     CHECK_EQ(n, 3);
     CHECK_EQ(out[0], 70);
     CHECK_EQ(request(h, 0, OP_LIST, NULL, 0, out, &n, NULL), 0);
-    CHECK_EQ(n, 2 * 16);
-    CHECK_EQ(out[16], 16);
+    CHECK_EQ(n, 4 * 16);
+    CHECK_EQ(out[48], U_HIGH);
     /* The next registration takes the lowest free slot again. */
-    CHECK_EQ(omv_fw_channel_register(h->fw, "again", &zc_ops, NULL), 5);
+    CHECK_EQ(omv_fw_channel_register(h->fw, "again", &zc_ops, NULL), U_PATTERN);
     /* Fill every slot, then one more. */
     char name[8];
     int id = 0;
@@ -618,6 +628,7 @@ static void test_builtins_and_events(host_t *h)
 
     /* stdin: upload, EXEC (no argument bytes allowed), command taken by the cam. */
     static uint8_t script[64];
+    CHECK_EQ(omv_fw_channel_unregister(fw, OMV_FW_ID_STDIN), OMV_FW_OK);
     CHECK_EQ(omv_fw_stdin_register(fw, script, sizeof script), OMV_FW_ID_STDIN);
     put32(p, 0);
     put32(p + 4, 8);
@@ -644,6 +655,7 @@ static void test_builtins_and_events(host_t *h)
     /* stream: publish, lock, read, unlock; no new frame while the host holds it. */
     static uint8_t frame[32 + 16];
     size_t cap = 0;
+    CHECK_EQ(omv_fw_channel_unregister(fw, OMV_FW_ID_STREAM), OMV_FW_OK);
     CHECK(omv_fw_stream_frame(fw, &cap) == NULL);
     CHECK_EQ(omv_fw_stream_register(fw, frame, sizeof frame), OMV_FW_ID_STREAM);
     CHECK_EQ(request(h, 3, OP_LOCK, NULL, 0, NULL, NULL, &status), F_NAK);

@@ -188,6 +188,7 @@ impl omv_status {
             Error::TooLarge => omv_status::TooLarge,
             Error::Decode(_) => omv_status::Decode,
             Error::InvalidArgument(_) => omv_status::InvalidArgument,
+            Error::Controls(e) => super::controls::status_of(e),
         }
     }
 

@@ -14,6 +14,7 @@
 //! boundary guard and argument checks), [`types`] (plain structs and constants), [`host`],
 //! [`frame`] and [`device`].
 
+pub mod controls;
 pub mod device;
 pub mod error;
 pub(crate) mod ffi;

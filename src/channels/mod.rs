@@ -4,11 +4,13 @@
 //! [`crate::device::Registry`]. Operations a channel does not override answer
 //! NAK INVALID ("not supported"); its [`Channel::flags`] says which it does.
 
+mod controls;
 mod frame;
 mod ring;
 mod script;
 
 pub use crate::framing::payload::{ChannelFlags, CHANNEL_NAME_MAX};
+pub use controls::{ControlsChannel, ControlsHandler, Field, Store};
 pub use frame::{FrameChannel, FRAME_DATA_OFFSET};
 pub use ring::RingChannel;
 pub use script::{ScriptChannel, ScriptCommand};

@@ -11,7 +11,7 @@ pub struct RingChannel<'a> {
     head: usize,
     len: usize,
     /// Bytes dropped because the host did not read them in time.
-    pub overflowed: u64,
+    pub overflowed: u32,
 }
 
 impl<'a> RingChannel<'a> {
@@ -48,7 +48,7 @@ impl<'a> RingChannel<'a> {
         if excess > 0 {
             self.head = (self.head + excess) % cap;
             self.len -= excess;
-            self.overflowed += excess as u64;
+            self.overflowed = self.overflowed.wrapping_add(excess as u32);
         }
         let tail = (self.head + self.len) % cap;
         let first = data.len().min(cap - tail);

@@ -5,12 +5,13 @@ use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use super::channel::{Chan, ChannelInfo};
 use super::error::{Error, Result};
 use super::events::{self, ClientEvent, ListenerId};
 use super::frame::Frame;
-use super::link::{self, LinkState, Session, Shared};
+use super::link::{self, LinkState, Session, Shared, StreamWish};
 use super::options::Options;
 use super::profile::{parse_records, ProfileRecord};
 use crate::framing::payload::{ioctl, Caps, FrameHeader, MemoryEntry, ProtoStats, SysInfo, Version, WriteRequest};
@@ -41,6 +42,10 @@ impl fmt::Debug for Camera {
     }
 }
 
+/// How soon [`Camera::wait_frame`] asks again for a frame the cam refused BUSY while one is
+/// ready: the firmware's default lock interval.
+const LOCK_RETRY: Duration = Duration::from_millis(10);
+
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
     Ok(thread::Builder::new().name(name.into()).spawn(f)?)
 }
@@ -56,7 +61,7 @@ impl Camera {
     /// Opens `transport`, resynchronises (PROTO_SYNC, capabilities as `opts.caps` wishes)
     /// and reads the channel list.
     pub fn connect(transport: impl Transport + 'static, opts: Options) -> Result<Camera> {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(link::EVENT_BACKLOG);
         let shared = Arc::new(Shared::new(Box::new(transport), opts, tx));
         let mut cam = Camera { shared: shared.clone(), reader: None, events: None };
         let s = shared.clone();
@@ -102,9 +107,16 @@ impl Camera {
     }
 
     /// Closes the link; later calls fail with [`Error::Disconnected`] until `reconnect`.
+    /// A call in progress on another thread ends at once with that error (it does not wait
+    /// for the operation lock).
     pub fn disconnect(&self) {
-        let _s = self.shared.session.lock();
         self.shared.close(LinkState::Closed);
+    }
+
+    /// Device events lost because nobody took them in time (the engine's bounded queue and
+    /// the event thread's backlog).
+    pub fn events_dropped(&self) -> u64 {
+        self.shared.events_dropped()
     }
 
     /// Resynchronises now: PROTO_SYNC (the cam releases every lock) and capabilities again.
@@ -268,7 +280,9 @@ impl Camera {
             let id = sh.channel_by_name(s, "stdin")?;
             ioctl_in(sh, s, id, ioctl::STDIN_RESET, &[])?;
             write_in(sh, s, id, 0, script)?;
-            ioctl_in(sh, s, id, ioctl::STDIN_EXEC, &[])
+            // Never repeated: a lost answer must not run the script twice.
+            let p = ioctl::STDIN_EXEC.to_le_bytes().to_vec();
+            sh.request_once(s, "exec", Opcode::CHANNEL_IOCTL, id, p).map(|_| ())
         })
     }
 
@@ -286,16 +300,52 @@ impl Camera {
         if raw && resolution.is_none() {
             return Err(Error::InvalidArgument("raw streaming needs a resolution"));
         }
+        let wish = StreamWish { enable, raw, resolution };
         self.op(|sh, s| {
             let id = sh.channel_by_name(s, "stream")?;
-            if let (true, Some((w, h))) = (raw, resolution) {
-                let mut arg = w.to_le_bytes().to_vec();
-                arg.extend_from_slice(&h.to_le_bytes());
-                ioctl_in(sh, s, id, ioctl::STREAM_RAW_CFG, &arg)?;
+            for (request, arg) in stream_ioctls(wish) {
+                ioctl_in(sh, s, id, request, &arg)?;
             }
-            ioctl_in(sh, s, id, ioctl::STREAM_RAW_CTRL, &u32::from(raw).to_le_bytes())?;
-            ioctl_in(sh, s, id, ioctl::STREAM_CTRL, &u32::from(enable).to_le_bytes())
+            s.stream = Some(wish);
+            Ok(())
         })
+    }
+
+    /// Waits up to `timeout` for a frame and returns it, or `None` if none came. Sleeps until
+    /// the stream NOTIFY says a frame is ready (or, while the cam's lock interval refuses a
+    /// ready frame, until the interval has passed), so a waiting host costs no CPU.
+    pub fn wait_frame(&self, timeout: Duration) -> Result<Option<Frame>> {
+        let deadline = std::time::Instant::now() + timeout;
+        let events = self.caps().events();
+        loop {
+            let seen = *self.shared.stream_notifies.lock();
+            if let Some(f) = self.read_frame()? {
+                return Ok(Some(f));
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            let mut n = self.shared.stream_notifies.lock();
+            // A NOTIFY since the failed lock, or a ready frame refused by the lock interval:
+            // try again after the interval; without events, that is all there is.
+            let retry = if events && *n == seen && !self.shared.frame_pending() {
+                deadline
+            } else {
+                (now + LOCK_RETRY).min(deadline)
+            };
+            while *n == seen && self.is_connected() {
+                if self.shared.frame_cv.wait_until(&mut n, retry).timed_out() {
+                    break;
+                }
+            }
+            if !self.is_connected() {
+                return Err(match self.shared.state() {
+                    LinkState::Lost(r) => Error::LinkLost(r),
+                    _ => Error::Disconnected,
+                });
+            }
+        }
     }
 
     /// The latest frame, or `None` if none is ready (lock BUSY, or no data past the header).
@@ -304,13 +354,15 @@ impl Camera {
     pub fn read_frame(&self) -> Result<Option<Frame>> {
         let bytes = self.op(|sh, s| {
             let id = sh.channel_by_name(s, "stream")?;
-            with_lock(sh, s, id, |sh, s| {
+            let got = with_lock(sh, s, id, |sh, s| {
                 let size = size_in(sh, s, id)?;
                 if size as usize <= FrameHeader::LEN {
                     return Ok(None);
                 }
                 read_in(sh, s, id, 0, size).map(Some)
-            })
+            });
+            sh.set_frame_pending(matches!(got, Ok(None)));
+            got
         })?;
         let Some(bytes) = bytes.flatten() else { return Ok(None) };
         let n = self.shared.frames.fetch_add(1, Ordering::Relaxed) + 1;
@@ -328,7 +380,12 @@ impl Camera {
             let id = sh.channel_by_name(s, "stdout")?;
             match size_in(sh, s, id)? {
                 0 => Ok(String::new()),
-                n => Ok(String::from_utf8_lossy(&read_in(sh, s, id, 0, n)?).into_owned()),
+                n => {
+                    // The read consumes: never repeated, so text is neither lost nor doubled
+                    // by a retry (a lost answer is reported as outcome-unknown).
+                    s.committed = Some("read_stdout");
+                    Ok(String::from_utf8_lossy(&read_in(sh, s, id, 0, n)?).into_owned())
+                }
             }
         })
     }
@@ -488,6 +545,9 @@ fn read_in(sh: &Shared, s: &mut Session, id: ChannelId, offset: u32, len: u32) -
     if len == 0 {
         return Ok(Vec::new());
     }
+    if len as usize > sh.opts.max_answer {
+        return Err(Error::SizeLimit { claimed: len.into(), limit: sh.opts.max_answer });
+    }
     let mut req = offset.to_le_bytes().to_vec();
     req.extend_from_slice(&len.to_le_bytes());
     let d = channel_data(sh, s, Opcode::CHANNEL_READ, id, req)?;
@@ -532,6 +592,19 @@ fn ioctl_in(sh: &Shared, s: &mut Session, id: ChannelId, request: u32, arg: &[u8
     let mut p = request.to_le_bytes().to_vec();
     p.extend_from_slice(arg);
     sh.request(s, Opcode::CHANNEL_IOCTL, id, p).map(|_| ())
+}
+
+/// The stream ioctls that put a [`StreamWish`] in force, in order.
+pub(crate) fn stream_ioctls(w: StreamWish) -> Vec<(u32, Vec<u8>)> {
+    let mut v = Vec::with_capacity(3);
+    if let (true, Some((width, height))) = (w.raw, w.resolution) {
+        let mut arg = width.to_le_bytes().to_vec();
+        arg.extend_from_slice(&height.to_le_bytes());
+        v.push((ioctl::STREAM_RAW_CFG, arg));
+    }
+    v.push((ioctl::STREAM_RAW_CTRL, u32::from(w.raw).to_le_bytes().to_vec()));
+    v.push((ioctl::STREAM_CTRL, u32::from(w.enable).to_le_bytes().to_vec()));
+    v
 }
 
 /// Locks `id`, runs `f`, and unlocks whatever `f` did; `Ok(None)` if the lock was BUSY.

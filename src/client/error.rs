@@ -45,6 +45,23 @@ pub enum Error {
     /// The caller asked for something that cannot be sent.
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
+    /// The cam restarted its protocol engine (soft reboot after a script) while the request
+    /// was in flight.
+    #[error("the cam restarted (soft reboot) during the request")]
+    CamRestarted,
+    /// An answer grew past what was asked for.
+    #[error("answer longer than requested")]
+    AnswerTooLong,
+    /// The cam claims more data than [`super::Options::max_answer`] allows to take in.
+    #[error("the cam offers {claimed} bytes, more than the {limit}-byte limit")]
+    SizeLimit { claimed: u64, limit: usize },
+    /// A request that must not be repeated (a script's EXEC, a consuming read) failed in a
+    /// way that leaves unknown whether the cam carried it out; the link was resynchronised.
+    #[error("{op}: outcome unknown ({cause})")]
+    OutcomeUnknown { op: &'static str, cause: Box<Error> },
+    /// A controls channel's blob is malformed, or a control cannot take a value.
+    #[error("controls: {0}")]
+    Controls(#[from] crate::controls::Error),
 }
 
 /// Results of [`super::Camera`] operations.
@@ -55,7 +72,12 @@ impl Error {
     /// the link is up but the two ends may no longer agree.
     pub fn is_protocol_error(&self) -> bool {
         match self {
-            Error::Timeout(_) | Error::Checksum | Error::Sequence | Error::BadAnswer(_) => true,
+            Error::Timeout(_)
+            | Error::Checksum
+            | Error::Sequence
+            | Error::BadAnswer(_)
+            | Error::CamRestarted
+            | Error::AnswerTooLong => true,
             Error::Nak(s) => *s != Status::Busy,
             _ => false,
         }
@@ -79,6 +101,9 @@ impl Error {
             RequestError::Unexpected => Error::bad("answer to another request"),
             RequestError::Aborted => Error::bad("request aborted by a resync"),
             RequestError::BadCaps => Error::bad("malformed capabilities"),
+            RequestError::TooLong => Error::AnswerTooLong,
+            RequestError::Sequence => Error::Sequence,
+            RequestError::Reset => Error::CamRestarted,
         }
     }
 

@@ -23,6 +23,10 @@ pub enum ClientEvent {
     LinkLost { reason: String },
     /// The link was reopened and the session restored (resync and channel list).
     Reconnected,
+    /// The cam restarted its protocol engine (soft reboot after a script, or a counter
+    /// found back at 0) and the client restored the session: resync, a fresh channel list
+    /// (user channels may have new ids), streaming as last asked for.
+    CamRestarted,
 }
 
 impl ClientEvent {

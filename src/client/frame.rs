@@ -38,19 +38,35 @@ impl Frame {
     /// Builds a frame from the stream channel's bytes (header, padding, pixels). Pixels start
     /// at the header's `offset`; for raw formats trailing bytes past width x height x bpp
     /// are dropped, for JPEG those past `size`.
+    ///
+    /// A frame that lies gets [`Error::Decode`]: an offset inside the header or past the
+    /// data, an unknown pixel format, fewer pixel bytes than width x height x bpp (or than
+    /// a JPEG's `size`), a JPEG that does not start with its SOI marker.
     pub fn from_stream_bytes(mut bytes: Vec<u8>, counter: u64) -> Result<Frame> {
         let h = FrameHeader::parse(&bytes).map_err(|_| Error::bad("frame header"))?;
         let offset = h.offset as usize;
-        if offset > bytes.len() {
-            return Err(Error::bad(format!("frame data offset {offset} past {} bytes", bytes.len())));
+        if offset < FrameHeader::LEN || offset > bytes.len() {
+            return Err(Error::Decode(format!("frame data offset {offset} outside 20..={}", bytes.len())));
+        }
+        if h.format.bytes_per_pixel().is_none() && h.format != PixFormat::JPEG {
+            return Err(Error::Decode(format!("pixel format 0x{:08X}", h.format.0)));
+        }
+        let need = h.data_len().ok_or_else(|| Error::Decode("frame size overflows".into()))?;
+        let have = bytes.len() - offset;
+        if need == 0 || need > have {
+            return Err(Error::Decode(format!(
+                "{}x{} frame needs {need} data bytes, {have} sent",
+                h.width, h.height
+            )));
+        }
+        if h.format == PixFormat::JPEG && !bytes[offset..].starts_with(&[0xFF, 0xD8]) {
+            return Err(Error::Decode("JPEG frame without a JPEG start marker".into()));
         }
         let fps = (offset >= FPS_END)
             .then(|| f32::from_le_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]))
             .filter(|f| f.is_finite() && *f > 0.0);
         bytes.drain(..offset);
-        if let Some(n) = h.data_len().filter(|&n| n > 0 && n <= bytes.len()) {
-            bytes.truncate(n);
-        }
+        bytes.truncate(need);
         Ok(Frame {
             width: h.width,
             height: h.height,
@@ -143,14 +159,20 @@ mod tests {
         let mut b = stream_bytes(1, 1, PixFormat::GRAYSCALE, 0, 20, None, &[]);
         b[16..20].copy_from_slice(&1000u32.to_le_bytes());
         assert!(Frame::from_stream_bytes(b, 1).is_err());
-        // Too few pixels: the frame parses, conversion fails.
-        let f = Frame::from_stream_bytes(stream_bytes(4, 4, PixFormat::RGB565, 0, 20, None, &[1, 2, 3]), 1).unwrap();
-        assert!(matches!(f.to_rgb888(), Err(Error::Decode(_))));
-        let f = Frame::from_stream_bytes(stream_bytes(u32::MAX, u32::MAX, PixFormat::RGB565, 0, 20, None, &[1]), 1)
-            .unwrap();
-        assert!(f.to_rgb888().is_err());
-        let f = Frame::from_stream_bytes(stream_bytes(1, 1, PixFormat::JPEG, 3, 20, None, &[1, 2, 3]), 1).unwrap();
-        assert!(f.to_rgb888().is_err());
+        // Frames that lie are refused whole, never converted into garbage pixels.
+        let lies: [(u32, u32, PixFormat, u32, u32, &[u8]); 6] = [
+            (4, 4, PixFormat::RGB565, 0, 20, &[1, 2, 3]),      // too few pixels
+            (u32::MAX, u32::MAX, PixFormat::RGB565, 0, 20, &[1]), // size overflows
+            (1, 1, PixFormat::JPEG, 3, 20, &[1, 2, 3]),        // not a JPEG
+            (1, 1, PixFormat::JPEG, 9, 20, &[0xFF, 0xD8]),     // JPEG size past the data
+            (1, 1, PixFormat(0x1234_5678), 0, 20, &[1]),       // unknown pixel format
+            (1, 1, PixFormat::GRAYSCALE, 0, 8, &[1]),          // offset inside the header
+        ];
+        for (w, h, f, size, off, data) in lies {
+            let b = stream_bytes(w, h, f, size, off, None, data);
+            let r = Frame::from_stream_bytes(b, 1);
+            assert!(matches!(r, Err(Error::Decode(_) | Error::BadAnswer(_))), "{w}x{h} {f:?} {size} {off}: {r:?}");
+        }
     }
 
     #[test]

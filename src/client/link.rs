@@ -11,7 +11,8 @@
 //! produced them.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::Sender;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +33,8 @@ use crate::transport::{is_link_lost, RxHalf, Transport, TxHalf};
 pub(crate) const READ_POLL: Duration = Duration::from_millis(50);
 /// Receive buffer: a whole UDP datagram fits.
 const READ_BUF: usize = 64 * 1024;
+/// Events waiting for the event thread; past this they are dropped and counted.
+pub(crate) const EVENT_BACKLOG: usize = 1024;
 
 /// Why the link is not up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,11 +71,25 @@ impl Link {
     }
 }
 
+/// What the user asked of the stream channel, restored after the cam restarts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StreamWish {
+    pub enable: bool,
+    pub raw: bool,
+    pub resolution: Option<(u32, u32)>,
+}
+
 /// What only a holder of the operation lock may touch.
 #[derive(Debug, Default)]
 pub(crate) struct Session {
     pub channels: Vec<ChannelInfo>,
     pub sysinfo: Option<SysInfo>,
+    pub stream: Option<StreamWish>,
+    /// Set (with the operation's name) once the operation sent a request that must not be
+    /// repeated: after that, a failure is reported as outcome-unknown instead of retried.
+    pub committed: Option<&'static str>,
+    /// The last resync failed or was cut short: resync before the next operation.
+    pub needs_resync: bool,
 }
 
 /// Everything the camera handle, the reader thread and the event thread share.
@@ -83,7 +100,9 @@ pub(crate) struct Shared {
     pub session: Mutex<Session>,
     link: Mutex<Link>,
     cv: Condvar,
-    events: Mutex<Sender<Msg>>,
+    events: Mutex<SyncSender<Msg>>,
+    /// Events dropped because the event thread fell [`EVENT_BACKLOG`] behind.
+    pub events_dropped: AtomicU64,
     pub listeners: Mutex<Vec<(u64, Listener)>>,
     pub next_listener: AtomicU64,
     pub stop: AtomicBool,
@@ -91,10 +110,15 @@ pub(crate) struct Shared {
     pub channels_stale: AtomicBool,
     /// Frames this client received.
     pub frames: AtomicU64,
+    /// The last frame lock was refused while a NOTIFY had said a frame is ready.
+    frame_pending: AtomicBool,
+    /// Stream NOTIFYs received; `frame_cv` is signalled with each (and on close).
+    pub stream_notifies: Mutex<u64>,
+    pub frame_cv: Condvar,
 }
 
 impl Shared {
-    pub fn new(transport: Box<dyn Transport>, opts: Options, events: Sender<Msg>) -> Shared {
+    pub fn new(transport: Box<dyn Transport>, opts: Options, events: SyncSender<Msg>) -> Shared {
         let listeners = opts.listeners.iter().cloned().enumerate().map(|(i, l)| (i as u64, l)).collect::<Vec<_>>();
         let next = listeners.len() as u64;
         Shared {
@@ -111,11 +135,15 @@ impl Shared {
             }),
             cv: Condvar::new(),
             events: Mutex::new(events),
+            events_dropped: AtomicU64::new(0),
             listeners: Mutex::new(listeners),
             next_listener: AtomicU64::new(next),
             stop: AtomicBool::new(false),
             channels_stale: AtomicBool::new(false),
             frames: AtomicU64::new(0),
+            frame_pending: AtomicBool::new(false),
+            stream_notifies: Mutex::new(0),
+            frame_cv: Condvar::new(),
             opts,
         }
     }
@@ -128,12 +156,30 @@ impl Shared {
         self.epoch + Duration::from_millis(at.as_millis())
     }
 
+    /// Queues an event for the listeners without ever blocking: a stuck listener costs
+    /// events (counted), never the link.
     pub fn emit(&self, ev: ClientEvent) {
-        let _ = self.events.lock().send(Msg::Event(ev));
+        if let Err(TrySendError::Full(_)) = self.events.lock().try_send(Msg::Event(ev)) {
+            self.events_dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub fn send_stop(&self) {
+        // Blocks only while the backlog is full, which the event thread drains.
         let _ = self.events.lock().send(Msg::Stop);
+    }
+
+    pub fn frame_pending(&self) -> bool {
+        self.frame_pending.load(Ordering::Relaxed)
+    }
+
+    pub fn set_frame_pending(&self, busy: bool) {
+        self.frame_pending.store(busy, Ordering::Relaxed);
+    }
+
+    /// Events lost on the way: the engine's queue and the event thread's backlog.
+    pub fn events_dropped(&self) -> u64 {
+        self.link.lock().host.events_dropped() + self.events_dropped.load(Ordering::Relaxed)
     }
 
     pub fn state(&self) -> LinkState {
@@ -168,13 +214,18 @@ impl Shared {
         l.new_rx = None;
         l.generation += 1;
         self.cv.notify_all();
+        drop(l);
+        let _n = self.stream_notifies.lock();
+        self.frame_cv.notify_all();
     }
 
     /// Writes what the Host has to send. A dead link is marked lost.
     fn flush(&self, l: &mut Link) -> Result<()> {
         while let Some(bytes) = l.host.poll_transmit() {
             let Some(tx) = l.tx.as_mut() else { return l.check_up() };
-            if let Err(e) = tx.send(&bytes) {
+            let sent = catch_unwind(AssertUnwindSafe(|| tx.send(&bytes)))
+                .unwrap_or_else(|_| Err(panicked("send")));
+            if let Err(e) = sent {
                 if is_link_lost(&e) {
                     let reason = e.to_string();
                     self.lose(l, reason.clone());
@@ -228,6 +279,20 @@ impl Shared {
         self.wait(&mut l, gen)
     }
 
+    /// A request that must not be repeated if its outcome is unknown (a script's EXEC, a
+    /// consuming read): from here on the operation is not retried.
+    pub fn request_once(
+        &self,
+        s: &mut Session,
+        what: &'static str,
+        opcode: Opcode,
+        channel: ChannelId,
+        payload: Vec<u8>,
+    ) -> Result<Response> {
+        s.committed = Some(what);
+        self.request(s, opcode, channel, payload)
+    }
+
     /// Sends a request that has no answer (SYS_RESET, SYS_BOOT), then closes the link: the
     /// cam is gone.
     pub fn send_final(&self, _s: &mut Session, opcode: Opcode) -> Result<()> {
@@ -244,7 +309,8 @@ impl Shared {
     }
 
     /// PROTO_SYNC, GET_CAPS, SET_CAPS with the configured wishes, up to `sync_attempts` times.
-    pub fn resync(&self, _s: &mut Session) -> Result<()> {
+    pub fn resync(&self, s: &mut Session) -> Result<()> {
+        s.needs_resync = true;
         let mut last = Error::Timeout(self.opts.timeout);
         for attempt in 0..self.opts.sync_attempts.max(1) {
             if self.stop.load(Ordering::Acquire) {
@@ -260,6 +326,7 @@ impl Shared {
             match self.wait(&mut l, gen) {
                 Ok(_) => {
                     log::debug!("synchronised with {}: {:?}", self.transport.describe(), l.host.caps());
+                    s.needs_resync = false;
                     return Ok(());
                 }
                 Err(e) if e.is_disconnected() => return Err(e),
@@ -334,7 +401,7 @@ impl Shared {
             self.cv.notify_all();
         }
         s.sysinfo = None;
-        let restored = self.resync(s).and_then(|_| self.refresh_channels(s));
+        let restored = self.recover(s, false);
         if let Err(e) = &restored {
             self.close(LinkState::Lost(format!("session not restored: {e}")));
         }
@@ -354,24 +421,61 @@ impl Shared {
         Ok(true)
     }
 
-    /// Runs one operation under the operation lock; after a protocol error (timeout, NAK
-    /// other than BUSY, unexpected answer) resynchronises and runs it once more, as openmv
-    /// 1.0.7 does (the cam releases every lock on PROTO_SYNC).
+    /// Brings the session back after the cam restarted or the ends fell out of step:
+    /// resync, a fresh channel list, streaming as last asked for. Tells the listeners when
+    /// the cam had restarted.
+    pub fn recover(&self, s: &mut Session, restarted: bool) -> Result<()> {
+        self.resync(s)?;
+        self.refresh_channels(s)?;
+        s.sysinfo = None;
+        if let Some(w) = s.stream {
+            restore_stream(self, s, w)?;
+        }
+        if restarted {
+            log::info!("{} restarted; session restored", self.transport.describe());
+            self.emit(ClientEvent::CamRestarted);
+        }
+        Ok(())
+    }
+
+    /// Runs one operation under the operation lock.
+    ///
+    /// A cam that announced a restart is recovered first. After a protocol error (timeout,
+    /// NAK other than BUSY, unexpected or out-of-sequence answer, restart) the session is
+    /// recovered and the operation runs once more, as openmv 1.0.7 does (the cam releases
+    /// every lock on PROTO_SYNC) - unless it had already sent a request that must not be
+    /// repeated, which gives [`Error::OutcomeUnknown`].
     pub fn op<T>(&self, mut f: impl FnMut(&Shared, &mut Session) -> Result<T>) -> Result<T> {
         let mut s = self.session.lock();
-        self.link.lock().check_up()?;
+        let restarted = {
+            let l = self.link.lock();
+            l.check_up()?;
+            l.host.cam_restarted()
+        };
+        if restarted || s.needs_resync {
+            self.recover(&mut s, restarted)?;
+        }
         if self.channels_stale.load(Ordering::Acquire) {
             if let Err(e) = self.refresh_channels(&mut s) {
                 log::debug!("channel list refresh failed: {e}");
             }
         }
+        s.committed = None;
         match f(self, &mut s) {
             Err(e) if e.is_protocol_error() => {
-                log::info!("{e}: resynchronising and retrying");
-                if let Err(re) = self.resync(&mut s) {
+                log::info!("{e}: resynchronising");
+                let restarted = matches!(e, Error::CamRestarted | Error::Sequence) || self.link.lock().host.cam_restarted();
+                if let Err(re) = self.recover(&mut s, restarted) {
                     return Err(if re.is_disconnected() { re } else { e });
                 }
-                f(self, &mut s)
+                if let Some(op) = s.committed.take() {
+                    return Err(Error::OutcomeUnknown { op, cause: Box::new(e) });
+                }
+                let r = f(self, &mut s);
+                if r.as_ref().is_err_and(|e| e.is_protocol_error()) {
+                    s.needs_resync = true;
+                }
+                r
             }
             r => r,
         }
@@ -386,6 +490,21 @@ impl Shared {
         self.refresh_channels(s)?;
         find(s).ok_or_else(|| Error::NoSuchChannel(name.to_owned()))
     }
+}
+
+/// Re-sends the stream settings the user asked for (idempotent ioctls).
+fn restore_stream(sh: &Shared, s: &mut Session, w: StreamWish) -> Result<()> {
+    let id = sh.channel_by_name(s, "stream")?;
+    for (request, arg) in super::camera::stream_ioctls(w) {
+        let mut p = request.to_le_bytes().to_vec();
+        p.extend_from_slice(&arg);
+        sh.request(s, Opcode::CHANNEL_IOCTL, id, p)?;
+    }
+    Ok(())
+}
+
+fn panicked(what: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::BrokenPipe, format!("the transport panicked in {what}"))
 }
 
 fn host_config(opts: &Options) -> HostConfig {
@@ -415,7 +534,8 @@ pub(crate) fn reader(shared: Arc<Shared>) {
             continue;
         };
         let gen = *gen;
-        let got = rx.recv(&mut buf, READ_POLL);
+        // A panicking user transport becomes a lost link, never a silently dead reader.
+        let got = catch_unwind(AssertUnwindSafe(|| rx.recv(&mut buf, READ_POLL))).unwrap_or_else(|_| Err(panicked("recv")));
         let mut events = Vec::new();
         {
             let mut l = shared.link.lock();
@@ -438,6 +558,10 @@ pub(crate) fn reader(shared: Arc<Shared>) {
                             && matches!(ev.code, event::CHANNEL_REGISTERED | event::CHANNEL_UNREGISTERED)
                         {
                             shared.channels_stale.store(true, Ordering::Release);
+                        }
+                        if ev.channel == ChannelId::STREAM && ev.code == event::NOTIFY {
+                            *shared.stream_notifies.lock() += 1;
+                            shared.frame_cv.notify_all();
                         }
                         events.push(ClientEvent::Device { channel: ev.channel, code: ev.code });
                     }

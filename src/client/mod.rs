@@ -19,6 +19,7 @@
 
 mod camera;
 mod channel;
+mod controls;
 mod error;
 mod events;
 mod frame;

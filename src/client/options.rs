@@ -25,6 +25,9 @@ pub struct Options {
     pub reconnect_max_interval: Duration,
     /// Called with every [`ClientEvent`], on the client's event thread.
     pub listeners: Vec<Listener>,
+    /// The most bytes one read may take in (a CHANNEL_SIZE or frame claiming more gets
+    /// [`super::Error::SizeLimit`], not an allocation). Default 64 MiB.
+    pub max_answer: usize,
 }
 
 impl Default for Options {
@@ -37,6 +40,7 @@ impl Default for Options {
             reconnect_interval: Duration::from_millis(200),
             reconnect_max_interval: Duration::from_secs(5),
             listeners: Vec::new(),
+            max_answer: 64 << 20,
         }
     }
 }
@@ -51,6 +55,7 @@ impl fmt::Debug for Options {
             .field("reconnect_interval", &self.reconnect_interval)
             .field("reconnect_max_interval", &self.reconnect_max_interval)
             .field("listeners", &self.listeners.len())
+            .field("max_answer", &self.max_answer)
             .finish()
     }
 }
@@ -89,6 +94,11 @@ impl Options {
 
     pub fn max_payload(mut self, max: u16) -> Self {
         self.caps.max_payload = max;
+        self
+    }
+
+    pub fn max_answer(mut self, bytes: usize) -> Self {
+        self.max_answer = bytes;
         self
     }
 

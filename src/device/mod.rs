@@ -83,20 +83,23 @@ enum Job {
     Read { channel: ChannelId, offset: u32, remaining: u32, first: bool },
 }
 
-/// A device engine with an `N`-byte packet buffer each way.
+/// A device engine with an `N`-byte receive packet buffer and a `T`-byte transmit buffer
+/// (`N` unless given). A `T` below `N` bounds every answer packet: channel reads are sent in
+/// fragments of at most `T - 14` bytes (as the reference firmware sends copying reads in
+/// 512-byte fragments), which lets a cam keep one full-size buffer only, for requests.
 #[derive(Debug)]
-pub struct Device<C: Checksum = FastCrc, const N: usize = 4096> {
+pub struct Device<C: Checksum = FastCrc, const N: usize = 4096, const T: usize = N> {
     decoder: Decoder<N>,
-    core: Core<C, N>,
+    core: Core<C, T>,
 }
 
 #[derive(Debug)]
-struct Core<C, const N: usize> {
+struct Core<C, const T: usize> {
     crc: C,
     config: DeviceConfig,
     caps: Caps,
     seq: SeqCounter,
-    tx: [u8; N],
+    tx: [u8; T],
     tx_len: usize,
     /// `tx` holds a packet not yet taken by `poll_transmit`.
     tx_ready: bool,
@@ -111,13 +114,16 @@ struct Core<C, const N: usize> {
     now: Instant,
 }
 
-impl<C: Checksum + Default, const N: usize> Default for Device<C, N> {
+impl<C: Checksum + Default, const N: usize, const T: usize> Default for Device<C, N, T> {
     fn default() -> Self {
         Self::new(DeviceConfig::default(), C::default())
     }
 }
 
-impl<C: Checksum, const N: usize> Device<C, N> {
+impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
+    /// Every small answer (CHANNEL_LIST of 32 channels at most) is rendered whole into `tx`.
+    const TX_HOLDS_SMALL_ANSWERS: () = assert!(T >= SMALL_ANSWER_MAX + HEADER_LEN + 4);
+
     /// A device in its start-up state. `config.caps.max_payload` is clamped to what `N` holds.
     pub fn new(config: DeviceConfig, crc: C) -> Self {
         let mut slot = MaybeUninit::uninit();
@@ -129,6 +135,8 @@ impl<C: Checksum, const N: usize> Device<C, N> {
     /// Builds a device directly in `slot`: a `Device` holds two packet buffers (8 KiB at the
     /// default size), which firmware should not first build on its stack and then copy.
     pub fn new_in(slot: &mut MaybeUninit<Self>, mut config: DeviceConfig, crc: C) -> &mut Self {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::TX_HOLDS_SMALL_ANSWERS;
         let max = max_payload_for(N).min(u16::MAX as usize) as u16;
         config.caps.max_payload = config.caps.max_payload.clamp(crate::framing::MIN_MAX_PAYLOAD, max);
         let p = slot.as_mut_ptr();
@@ -262,7 +270,7 @@ impl<C: Checksum, const N: usize> Device<C, N> {
     }
 }
 
-impl<C: Checksum, const N: usize> Core<C, N> {
+impl<C: Checksum, const T: usize> Core<C, T> {
     fn blocked(&self) -> bool {
         self.tx_ready || (self.job.is_some() && self.ack_wait.is_none())
     }
@@ -539,20 +547,21 @@ impl<C: Checksum, const N: usize> Core<C, N> {
         self.job = Some(Job::Read { channel: h.channel, offset: rq.offset, remaining: rq.length, first: true });
     }
 
-    /// Renders a small answer into `out`; `Err` if the request must be NAKed instead.
-    fn render_small(
-        &mut self,
-        h: &Header,
-        reg: &mut Registry<'_>,
-        out: &mut [u8; SMALL_ANSWER_MAX],
-    ) -> Result<usize, Status> {
+    /// Renders a small answer whole into the payload area of `tx` (a fragment of it is moved
+    /// to the front by the caller); `Err` if the request must be NAKed instead.
+    fn render_small(&mut self, h: &Header, reg: &mut Registry<'_>) -> Result<usize, Status> {
+        let caps = Caps { max_payload: self.config.caps.max_payload, ..self.caps };
+        let stats = self.stats;
+        let Some(out) = self.tx[HEADER_LEN..].first_chunk_mut::<SMALL_ANSWER_MAX>() else {
+            return Err(Status::Failed); // not reached: `T` holds every small answer
+        };
         let mut put = |bytes: &[u8]| {
             out[..bytes.len()].copy_from_slice(bytes);
             Ok(bytes.len())
         };
         match h.opcode {
-            Opcode::PROTO_GET_CAPS => put(&Caps { max_payload: self.config.caps.max_payload, ..self.caps }.to_bytes()),
-            Opcode::PROTO_STATS => put(&self.stats.to_bytes()),
+            Opcode::PROTO_GET_CAPS => put(&caps.to_bytes()),
+            Opcode::PROTO_STATS => put(&stats.to_bytes()),
             Opcode::PROTO_VERSION => {
                 let v =
                     reg.board().map_or(Version { protocol: Version::PROTOCOL, ..Version::default() }, |b| b.version());
@@ -598,11 +607,10 @@ impl<C: Checksum, const N: usize> Core<C, N> {
     /// Produces the next packet of the current answer into `tx`.
     fn emit_fragment(&mut self, reg: &mut Registry<'_>) {
         let Some(job) = self.job else { return };
-        let max = self.caps.max_payload as usize;
+        let max = (self.caps.max_payload as usize).min(T - HEADER_LEN - crate::framing::PAYLOAD_CRC_LEN);
         match job {
             Job::Small { header, sent } => {
-                let mut scratch = [0u8; SMALL_ANSWER_MAX];
-                let total = match self.render_small(&header, reg, &mut scratch) {
+                let total = match self.render_small(&header, reg) {
                     Ok(t) => t,
                     Err(s) => {
                         self.job = None;
@@ -611,7 +619,7 @@ impl<C: Checksum, const N: usize> Core<C, N> {
                 };
                 let sent = sent.min(total);
                 let n = (total - sent).min(max);
-                self.tx[HEADER_LEN..HEADER_LEN + n].copy_from_slice(&scratch[sent..sent + n]);
+                self.tx.copy_within(HEADER_LEN + sent..HEADER_LEN + sent + n, HEADER_LEN);
                 let more = sent + n < total;
                 self.job = more.then_some(Job::Small { header, sent: sent + n });
                 let flags = if more { Flags::FRAGMENT } else { Flags::empty() };

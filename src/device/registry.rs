@@ -92,13 +92,17 @@ impl<'a> Registry<'a> {
         self.insert(id, name, ChannelFlags::empty(), chan)
     }
 
-    /// Registers a user channel in the first free slot from id 5; the host learns of it
-    /// through a CHANNEL_REGISTERED event the caller queues on the device.
+    /// Registers a user channel in the first free slot counting from id 1, as the firmware
+    /// does (id 4 when no profile channel is built in); the host learns of it through a
+    /// CHANNEL_REGISTERED event the caller queues on the device.
     pub fn register(&mut self, name: &str, chan: &'a mut dyn Channel) -> Result<ChannelId, RegistryError> {
-        let id = (FIRST_DYNAMIC_ID..MAX_CHANNELS as u8)
-            .find(|&i| self.slots[i as usize].is_none())
-            .ok_or(RegistryError::Full)?;
-        self.insert(ChannelId(id), name, ChannelFlags::DYNAMIC, chan)
+        let id = self.next_dynamic_id().ok_or(RegistryError::Full)?;
+        self.insert(id, name, ChannelFlags::DYNAMIC, chan)
+    }
+
+    /// The id [`Registry::register`] would give a channel now.
+    pub fn next_dynamic_id(&self) -> Option<ChannelId> {
+        (1..MAX_CHANNELS as u8).find(|&i| self.slots[i as usize].is_none()).map(ChannelId)
     }
 
     fn insert(
@@ -108,7 +112,7 @@ impl<'a> Registry<'a> {
         extra: ChannelFlags,
         chan: &'a mut dyn Channel,
     ) -> Result<ChannelId, RegistryError> {
-        if self.entries().any(|e| e.name() == Some(name)) {
+        if self.entries().any(|e| e.name_bytes() == name.as_bytes()) {
             return Err(RegistryError::BadName);
         }
         let slot = &mut self.slots[id.0 as usize];
@@ -145,7 +149,7 @@ impl<'a> Registry<'a> {
 
     /// Looks a channel up by name.
     pub fn find(&self, name: &str) -> Option<ChannelId> {
-        self.entries().find(|e| e.name() == Some(name)).map(|e| e.id)
+        self.entries().find(|e| e.name_bytes() == name.as_bytes()).map(|e| e.id)
     }
 
     /// The CHANNEL_LIST entries, by id.

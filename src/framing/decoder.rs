@@ -52,9 +52,24 @@ enum HeaderCheck {
     Good(Header),
 }
 
+/// What the bytes at a packet candidate are (see `Decoder::step`).
+enum Step {
+    /// Not a packet start: drop this many bytes.
+    Skip(usize),
+    /// This many more bytes decide (the header is incomplete).
+    Need(usize),
+    /// A good header; this many more bytes complete its packet of the given length.
+    NeedBody(usize, usize),
+    /// A whole, verified packet of this length.
+    Packet(Header, usize),
+    /// A header that must be refused, or a payload that failed its CRC: drop one byte.
+    Error(FrameError),
+}
+
 // Where the packet to hand out lies, found before any borrow is taken.
 enum Found {
     None,
+    /// Payload at `buf[.1...2]`; the first `.3` held bytes are handed out.
     InBuf(Header, usize, usize, usize),
     InInput(Header, usize, usize),
     Error(FrameError),
@@ -64,13 +79,20 @@ enum Found {
 #[derive(Debug)]
 pub struct Decoder<const N: usize> {
     buf: [u8; N],
-    /// Bytes held in `buf`; `buf[..len]` always starts at a packet candidate.
+    /// The held bytes are `buf[start..len]`, starting at a packet candidate. Dropping bytes
+    /// moves `start` (no copy), so garbage costs linear time; the held bytes move to the
+    /// front only when an append would not fit behind them.
+    start: usize,
     len: usize,
-    /// Bytes at the front of `buf` handed out by the last call, dropped at the next.
+    /// Held bytes handed out by the last call, dropped at the next.
     handed_out: usize,
     /// Positions of `buf` below this were searched for a stall-breaking PROTO_SYNC.
     scanned: usize,
-    max_payload: usize,
+    /// The held candidate's header passed its checks and the packet is this long (0: not
+    /// checked yet), so a packet arriving in many chunks has its header CRC computed once.
+    verified: u16,
+    /// A length field is a u16, so no header claims more than that.
+    max_payload: u16,
     crc: bool,
     expected_seq: Option<u8>,
     role: Role,
@@ -81,15 +103,20 @@ pub struct Decoder<const N: usize> {
 }
 
 impl<const N: usize> Decoder<N> {
+    /// The largest payload `N` holds (and a length field can claim).
+    const LIMIT: u16 = if max_payload_for(N) > u16::MAX as usize { u16::MAX } else { max_payload_for(N) as u16 };
+
     /// A decoder with CRC checking on, no sequence check, and the largest `max_payload` that
     /// fits `N`.
     pub const fn new(role: Role) -> Self {
         Decoder {
             buf: [0; N],
+            start: 0,
             len: 0,
             handed_out: 0,
             scanned: 0,
-            max_payload: max_payload_for(N),
+            verified: 0,
+            max_payload: Self::LIMIT,
             crc: true,
             expected_seq: None,
             role,
@@ -108,10 +135,12 @@ impl<const N: usize> Decoder<N> {
         // once through its own raw pointer, and zero bytes are a valid `[u8; N]`.
         unsafe {
             addr_of_mut!((*p).buf).write_bytes(0, 1);
+            addr_of_mut!((*p).start).write(0);
             addr_of_mut!((*p).len).write(0);
             addr_of_mut!((*p).handed_out).write(0);
             addr_of_mut!((*p).scanned).write(0);
-            addr_of_mut!((*p).max_payload).write(max_payload_for(N));
+            addr_of_mut!((*p).verified).write(0);
+            addr_of_mut!((*p).max_payload).write(Self::LIMIT);
             addr_of_mut!((*p).crc).write(true);
             addr_of_mut!((*p).expected_seq).write(None);
             addr_of_mut!((*p).role).write(role);
@@ -122,30 +151,42 @@ impl<const N: usize> Decoder<N> {
 
     /// Headers claiming more than this are refused; clamped to what `N` holds.
     pub fn set_max_payload(&mut self, max: usize) {
-        self.max_payload = max.min(max_payload_for(N));
+        let max = max.min(Self::LIMIT as usize) as u16;
+        if max != self.max_payload {
+            self.verified = 0;
+        }
+        self.max_payload = max;
     }
 
     pub fn max_payload(&self) -> usize {
-        self.max_payload
+        self.max_payload as usize
     }
 
     /// Whether CRCs are checked (the `crc` capability).
     pub fn set_crc(&mut self, on: bool) {
+        if on != self.crc {
+            self.verified = 0;
+        }
         self.crc = on;
     }
 
     /// The seq that non-exempt packets must carry, or `None` to accept any.
     pub fn set_expected_seq(&mut self, seq: Option<u8>) {
+        if seq != self.expected_seq {
+            self.verified = 0;
+        }
         self.expected_seq = seq;
     }
 
     /// Bytes waiting for the rest of a packet.
     pub fn buffered(&self) -> usize {
-        self.len - self.handed_out
+        self.len - self.start - self.handed_out
     }
 
     /// Forgets any partial packet.
     pub fn clear(&mut self) {
+        self.verified = 0;
+        self.start = 0;
         self.len = 0;
         self.handed_out = 0;
         self.scanned = 0;
@@ -181,6 +222,7 @@ impl<const N: usize> Decoder<N> {
                         return (used, self.scan_stall_for_sync(crc));
                     }
                     let n = need.min(input.len() - used);
+                    self.make_room(n);
                     self.buf[self.len..self.len + n].copy_from_slice(&input[used..used + n]);
                     self.len += n;
                     used += n;
@@ -190,99 +232,88 @@ impl<const N: usize> Decoder<N> {
         }
         // Empty buffer: decode in place from the input.
         let mut i = used;
-        loop {
-            let Some(p) = find_sync_start(&input[i..]).map(|p| p + i) else {
-                self.skip(input.len() - i);
-                return (input.len(), Found::None);
-            };
-            self.skip(p - i);
-            let rest = &input[p..];
-            if rest.len() < 2 || (rest.len() < HEADER_LEN && rest[1] == SYNC[1]) {
-                return (input.len(), self.keep(rest));
-            }
-            if rest[1] != SYNC[1] {
-                self.skip(1);
-                i = p + 1;
-                continue;
-            }
-            let head: &[u8; HEADER_LEN] = rest[..HEADER_LEN].try_into().unwrap_or(&[0; HEADER_LEN]);
-            match self.check_header(head, crc) {
-                HeaderCheck::Bad => {
-                    self.skip(1);
-                    i = p + 1;
+        while i < input.len() {
+            let rest = &input[i..];
+            match self.step(rest, false, crc) {
+                Step::Skip(n) => {
+                    self.skip(n);
+                    i += n;
                 }
-                HeaderCheck::Error(e) => return (p + 1, Found::Error(e)),
-                HeaderCheck::Good(h) => {
-                    let total = HEADER_LEN + h.body_len();
-                    if rest.len() < total {
-                        self.keep(rest);
-                        return (input.len(), self.scan_stall_for_sync(crc));
-                    }
-                    // A payload failing its CRC costs one byte, like a bad header.
-                    return match self.verify(h, &rest[..total], crc) {
-                        Ok(()) => (p + total, Found::InInput(h, p + HEADER_LEN, p + HEADER_LEN + h.length as usize)),
-                        Err(e) => (p + 1, Found::Error(e)),
-                    };
+                Step::Need(_) => return (input.len(), self.keep(rest)),
+                Step::NeedBody(_, total) => {
+                    self.keep(rest);
+                    self.verified = u16::try_from(total).unwrap_or(0);
+                    return (input.len(), self.scan_stall_for_sync(crc));
                 }
+                Step::Packet(h, total) => {
+                    return (i + total, Found::InInput(h, i + HEADER_LEN, i + HEADER_LEN + h.length as usize))
+                }
+                // A bad packet costs one byte, like a bad header.
+                Step::Error(e) => return (i + 1, Found::Error(e)),
             }
         }
+        (input.len(), Found::None)
     }
 
     /// Looks at the buffered bytes: `Ok(n)` when `n` more bytes are needed, `Err` with what was
     /// found (a packet in the buffer, an error, or `Found::None` once the buffer is empty).
     fn examine_buffer(&mut self, crc: &dyn Checksum) -> Result<usize, Found> {
         loop {
-            if self.len == 0 {
-                return Err(Found::None);
-            }
-            match find_sync_start(&self.buf[..self.len]) {
-                Some(0) => {}
-                Some(p) => {
-                    self.skip(p);
-                    self.drop_front(p);
+            let s = self.start;
+            match self.step(&self.buf[s..self.len], self.verified != 0, crc) {
+                Step::Skip(n) => {
+                    self.skip(n);
+                    self.drop_front(n);
+                    if self.len == 0 {
+                        return Err(Found::None);
+                    }
                 }
-                None => {
-                    self.skip(self.len);
-                    self.len = 0;
-                    return Err(Found::None);
+                Step::Need(n) => return Ok(n),
+                Step::NeedBody(n, total) => {
+                    self.verified = u16::try_from(total).unwrap_or(0);
+                    return Ok(n);
                 }
-            }
-            if self.len < 2 {
-                return Ok(1);
-            }
-            if self.buf[1] != SYNC[1] {
-                self.skip(1);
-                self.drop_front(1);
-                continue;
-            }
-            if self.len < HEADER_LEN {
-                return Ok(HEADER_LEN - self.len);
-            }
-            let mut head = [0; HEADER_LEN];
-            head.copy_from_slice(&self.buf[..HEADER_LEN]);
-            match self.check_header(&head, crc) {
-                HeaderCheck::Bad => {
-                    self.skip(1);
-                    self.drop_front(1);
+                Step::Packet(h, total) => {
+                    self.verified = 0;
+                    return Err(Found::InBuf(h, s + HEADER_LEN, s + HEADER_LEN + h.length as usize, total));
                 }
-                HeaderCheck::Error(e) => {
+                Step::Error(e) => {
                     self.drop_front(1);
                     return Err(Found::Error(e));
                 }
-                HeaderCheck::Good(h) => {
-                    let total = HEADER_LEN + h.body_len();
-                    if self.len < total {
-                        return Ok(total - self.len);
-                    }
-                    return Err(match self.verify(h, &self.buf[..total], crc) {
-                        Ok(()) => Found::InBuf(h, HEADER_LEN, HEADER_LEN + h.length as usize, total),
-                        Err(e) => {
-                            self.drop_front(1);
-                            Found::Error(e)
-                        }
-                    });
-                }
             }
+        }
+    }
+
+    /// One decision about the non-empty bytes `b`, which start where a packet may start: the
+    /// same rules for buffered bytes and for input decoded in place. `verified`: the header at
+    /// the front already passed its checks.
+    fn step(&mut self, b: &[u8], verified: bool, crc: &dyn Checksum) -> Step {
+        match find_sync_start(b) {
+            Some(0) => {}
+            Some(p) => return Step::Skip(p),
+            None => return Step::Skip(b.len()),
+        }
+        if b.len() < 2 {
+            return Step::Need(1);
+        }
+        if b[1] != SYNC[1] {
+            return Step::Skip(1);
+        }
+        let Some(head) = b.first_chunk::<HEADER_LEN>() else { return Step::Need(HEADER_LEN - b.len()) };
+        let h = match verified {
+            true => Header::parse(head),
+            false => match self.check_header(head, crc) {
+                HeaderCheck::Bad => return Step::Skip(1),
+                HeaderCheck::Error(e) => return Step::Error(e),
+                HeaderCheck::Good(h) => h,
+            },
+        };
+        let total = HEADER_LEN + h.body_len();
+        let Some(packet) = b.get(..total) else { return Step::NeedBody(total - b.len(), total) };
+        match self.verify(h, packet, crc) {
+            Ok(()) => Step::Packet(h, total),
+            Err(e) => Step::Error(e),
         }
     }
 
@@ -292,7 +323,7 @@ impl<const N: usize> Decoder<N> {
             return HeaderCheck::Bad;
         }
         let h = Header::parse(head);
-        if h.length as usize > self.max_payload {
+        if h.length > self.max_payload {
             return HeaderCheck::Error(FrameError::Oversize(h));
         }
         let exempt = h.seq_exempt() || (self.role == Role::Device && h.flags.intersects(Flags::ACK | Flags::NAK));
@@ -317,6 +348,8 @@ impl<const N: usize> Decoder<N> {
     /// against `max_payload`, or fewer than 10 bytes are kept).
     fn keep(&mut self, rest: &[u8]) -> Found {
         self.buf[..rest.len()].copy_from_slice(rest);
+        self.verified = 0;
+        self.start = 0;
         self.len = rest.len();
         self.scanned = 0;
         Found::None
@@ -326,19 +359,36 @@ impl<const N: usize> Decoder<N> {
         self.skipped_bytes = self.skipped_bytes.wrapping_add(n as u32);
     }
 
+    /// Forgets the first `n` held bytes. Positions already searched for a SYNC stay searched:
+    /// the bytes there have not changed.
     fn drop_front(&mut self, n: usize) {
-        self.buf.copy_within(n..self.len, 0);
-        self.len -= n;
-        self.scanned = 0;
+        self.verified = 0;
+        self.start += n;
+        if self.start >= self.len {
+            self.start = 0;
+            self.len = 0;
+            self.scanned = 0;
+        }
+    }
+
+    /// Moves the held bytes to the front when `n` more would not fit behind them (a held
+    /// candidate plus what it still needs always fits `N`).
+    fn make_room(&mut self, n: usize) {
+        if self.len + n > N {
+            self.buf.copy_within(self.start..self.len, 0);
+            self.len -= self.start;
+            self.scanned = self.scanned.saturating_sub(self.start);
+            self.start = 0;
+        }
     }
 
     /// A device stalled inside a packet still obeys a complete, valid PROTO_SYNC among the bytes
     /// it holds (PROTOCOL.md 3.5): the stalled packet is abandoned and the SYNC handed out.
     fn scan_stall_for_sync(&mut self, crc: &dyn Checksum) -> Found {
-        if self.role != Role::Device || self.len <= HEADER_LEN {
+        if self.role != Role::Device || self.len - self.start <= HEADER_LEN {
             return Found::None;
         }
-        let from = self.scanned.max(1);
+        let from = self.scanned.max(self.start + 1);
         let last = self.len - HEADER_LEN; // last position where a whole header fits
         let mut q = from;
         while q <= last {
@@ -350,16 +400,16 @@ impl<const N: usize> Decoder<N> {
             let mut head = [0; HEADER_LEN];
             head.copy_from_slice(&self.buf[q..q + HEADER_LEN]);
             let h = Header::parse(&head);
-            let crc_field = u16::from_le_bytes([head[8], head[9]]);
-            let crc_valid = Header::crc_ok(&head, crc) || (!self.crc && crc_field == 0);
+            // The CRC last: most candidates in a payload fail the cheap checks.
+            let crc_valid = || Header::crc_ok(&head, crc) || (!self.crc && head[8] == 0 && head[9] == 0);
             if head[1] == SYNC[1]
                 && h.opcode == Opcode::PROTO_SYNC
                 && h.length == 0
                 && !h.flags.intersects(Flags::ACK | Flags::NAK | Flags::EVENT)
-                && crc_valid
+                && crc_valid()
             {
-                self.skip(q);
-                return Found::InBuf(h, q + HEADER_LEN, q + HEADER_LEN, q + HEADER_LEN);
+                self.skip(q - self.start);
+                return Found::InBuf(h, q + HEADER_LEN, q + HEADER_LEN, q + HEADER_LEN - self.start);
             }
             q += 1;
         }

@@ -340,8 +340,13 @@ impl ChannelEntry {
 
     /// The name up to its first NUL; `None` if it is not UTF-8.
     pub fn name(&self) -> Option<&str> {
+        core::str::from_utf8(self.name_bytes()).ok()
+    }
+
+    /// The name's bytes up to its first NUL (no UTF-8 check: comparing names needs none).
+    pub fn name_bytes(&self) -> &[u8] {
         let end = self.name.iter().position(|&c| c == 0).unwrap_or(self.name.len());
-        core::str::from_utf8(&self.name[..end]).ok()
+        &self.name[..end]
     }
 
     pub fn parse(b: &[u8]) -> Result<ChannelEntry, PayloadError> {

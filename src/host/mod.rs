@@ -23,17 +23,33 @@ use crate::time::Instant;
 /// Largest packet a host can take: a u16 length plus header and CRC.
 pub const HOST_PACKET_BUF: usize = u16::MAX as usize + 14;
 
+/// The most data a non-read answer may carry (the largest, CHANNEL_LIST of 32 channels, is
+/// 512 bytes; the slack is for firmware that grows its structures).
+pub const ANSWER_LIMIT: usize = 64 * 1024;
+
+/// Most device events held for [`Host::poll_event`]; older ones are dropped and counted.
+pub const EVENT_QUEUE: usize = 256;
+
 /// A request to the device.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
     pub channel: ChannelId,
     pub opcode: Opcode,
     pub payload: Vec<u8>,
+    /// The answer may carry at most this many bytes; more fails the request with
+    /// [`RequestError::TooLong`] before anything past it is kept.
+    pub limit: usize,
 }
 
 impl Request {
+    /// A request whose answer limit follows from what it asks: a CHANNEL_READ's own length,
+    /// [`ANSWER_LIMIT`] for everything else.
     pub fn new(opcode: Opcode, channel: ChannelId, payload: Vec<u8>) -> Self {
-        Request { channel, opcode, payload }
+        let limit = match (opcode, payload.get(4..8)) {
+            (Opcode::CHANNEL_READ, Some(&[a, b, c, d])) => u32::from_le_bytes([a, b, c, d]) as usize,
+            _ => ANSWER_LIMIT,
+        };
+        Request { channel, opcode, payload, limit }
     }
 }
 
@@ -69,6 +85,14 @@ pub enum RequestError {
     Aborted,
     /// The GET_CAPS answer was malformed.
     BadCaps,
+    /// The answer grew past the request's limit (a read longer than asked for).
+    TooLong,
+    /// A non-event packet carried another sequence number than the host's: the cam's
+    /// counter restarted (soft reboot) or the ends fell out of step.
+    Sequence,
+    /// The cam announced a soft reboot while the request was in flight: it may or may not
+    /// have been carried out, and its answer will not come.
+    Reset,
 }
 
 /// Why a request could not start.
@@ -118,6 +142,8 @@ struct Pending {
     opcode: Opcode,
     channel: ChannelId,
     data: Vec<u8>,
+    limit: usize,
+    /// Set when the request is sent; only an answer fragment that brings new data moves it.
     deadline: Instant,
 }
 
@@ -132,6 +158,9 @@ pub struct Host<C: Checksum = FastCrc> {
     pending: Option<Pending>,
     tx: Vec<u8>,
     events: VecDeque<DeviceEvent>,
+    events_dropped: u64,
+    /// The cam announced (or began) a restart since the last resync.
+    restarted: bool,
     done: Option<Result<Response, RequestError>>,
     stats: Stats,
     now: Instant,
@@ -155,6 +184,8 @@ impl<C: Checksum> Host<C> {
             pending: None,
             tx: Vec::new(),
             events: VecDeque::new(),
+            events_dropped: 0,
+            restarted: false,
             done: None,
             stats: Stats::default(),
             now: Instant::ZERO,
@@ -184,6 +215,18 @@ impl<C: Checksum> Host<C> {
         self.config = config;
     }
 
+    /// Events dropped because [`EVENT_QUEUE`] were waiting unread.
+    pub fn events_dropped(&self) -> u64 {
+        self.events_dropped
+    }
+
+    /// Whether the cam has restarted its protocol engine (a SOFT_REBOOT event, or stdin's
+    /// script-stopped event that precedes it) since the last [`Host::resync`]. Its counter,
+    /// capabilities, locks and user channels are back to their start-up state.
+    pub fn cam_restarted(&self) -> bool {
+        self.restarted
+    }
+
     /// Whether a request (or resync) is in flight.
     pub fn is_busy(&self) -> bool {
         self.pending.is_some()
@@ -198,7 +241,7 @@ impl<C: Checksum> Host<C> {
             return Err(StartError::TooLarge);
         }
         self.now = now;
-        self.send_request(Step::User, req.opcode, req.channel, &req.payload);
+        self.send_request(Step::User, req.opcode, req.channel, &req.payload, req.limit);
         Ok(())
     }
 
@@ -212,7 +255,8 @@ impl<C: Checksum> Host<C> {
         }
         self.caps = Caps { flags: CapFlags::CRC | CapFlags::SEQ, max_payload: self.caps.max_payload };
         self.seq.reset();
-        self.send_request(Step::Sync, Opcode::PROTO_SYNC, ChannelId::TRANSPORT, &[]);
+        self.restarted = false;
+        self.send_request(Step::Sync, Opcode::PROTO_SYNC, ChannelId::TRANSPORT, &[], 0);
     }
 
     /// Bytes to write to the transport (requests and ACKs), if any.
@@ -260,6 +304,8 @@ impl<C: Checksum> Host<C> {
                         pending: &mut self.pending,
                         tx: &mut self.tx,
                         events: &mut self.events,
+                        events_dropped: &mut self.events_dropped,
+                        restarted: &mut self.restarted,
                         done: &mut self.done,
                         stats: &mut self.stats,
                         timeout: self.config.timeout,
@@ -271,6 +317,7 @@ impl<C: Checksum> Host<C> {
                 }
                 Some(Err(e)) => match e {
                     FrameError::PayloadChecksum(_) => Stats::bump(&mut self.stats.checksum_errors),
+                    // The host checks sequence numbers itself (on_packet); kept for completeness.
                     FrameError::Sequence(_) => Stats::bump(&mut self.stats.sequence_errors),
                     FrameError::Oversize(_) => {}
                 },
@@ -285,7 +332,7 @@ impl<C: Checksum> Host<C> {
         match done {
             Advance::Synced => {
                 self.seq.reset();
-                self.send_request(Step::GetCaps, Opcode::PROTO_GET_CAPS, ChannelId::TRANSPORT, &[]);
+                self.send_request(Step::GetCaps, Opcode::PROTO_GET_CAPS, ChannelId::TRANSPORT, &[], Caps::LEN);
             }
             Advance::DeviceCaps(answer) => match Caps::parse(&answer) {
                 Ok(device) => {
@@ -295,6 +342,7 @@ impl<C: Checksum> Host<C> {
                         Opcode::PROTO_SET_CAPS,
                         ChannelId::TRANSPORT,
                         &caps.to_bytes(),
+                        0,
                     );
                 }
                 Err(_) => self.done = Some(Err(RequestError::BadCaps)),
@@ -306,18 +354,20 @@ impl<C: Checksum> Host<C> {
         }
     }
 
-    fn send_request(&mut self, step: Step, opcode: Opcode, channel: ChannelId, payload: &[u8]) {
+    fn send_request(&mut self, step: Step, opcode: Opcode, channel: ChannelId, payload: &[u8], limit: usize) {
         let h = Header { seq: self.seq.get(), channel, flags: Flags::empty(), opcode, length: 0 };
         push_packet(&mut self.tx, &h, payload, self.caps.crc().then_some(&self.crc as &dyn Checksum));
         Stats::bump(&mut self.stats.sent);
-        self.pending =
-            Some(Pending { step, opcode, channel, data: Vec::new(), deadline: self.now + self.config.timeout });
+        let deadline = self.now + self.config.timeout;
+        self.pending = Some(Pending { step, opcode, channel, data: Vec::new(), limit, deadline });
     }
 
     fn apply_caps(&mut self) {
         self.decoder.set_crc(self.caps.crc());
         self.decoder.set_max_payload(self.caps.max_payload.max(MIN_MAX_PAYLOAD) as usize);
-        self.decoder.set_expected_seq(self.caps.seq().then_some(self.seq.get()));
+        // Sequence numbers are checked per packet in on_packet, where a mismatch can end the
+        // request at once instead of costing one byte and a wait for the timeout.
+        self.decoder.set_expected_seq(None);
     }
 }
 
@@ -345,6 +395,8 @@ struct HostCore<'h> {
     pending: &'h mut Option<Pending>,
     tx: &'h mut Vec<u8>,
     events: &'h mut VecDeque<DeviceEvent>,
+    events_dropped: &'h mut u64,
+    restarted: &'h mut bool,
     done: &'h mut Option<Result<Response, RequestError>>,
     stats: &'h mut Stats,
     timeout: Duration,
@@ -352,6 +404,29 @@ struct HostCore<'h> {
 }
 
 impl HostCore<'_> {
+    fn fail(&mut self, e: RequestError) {
+        if self.pending.take().is_some() {
+            *self.done = Some(Err(e));
+        }
+    }
+
+    fn on_event(&mut self, ev: DeviceEvent) {
+        let reboot = ev.channel == ChannelId::TRANSPORT && ev.code == event::SOFT_REBOOT;
+        let script_stopped = ev.channel == ChannelId::STDIN && ev.code == event::SCRIPT_STOPPED;
+        if reboot || script_stopped {
+            *self.restarted = true;
+        }
+        if reboot && self.pending.as_ref().is_some_and(|p| p.step == Step::User) {
+            // The engine that took the request is going away; its answer will not come.
+            self.fail(RequestError::Reset);
+        }
+        if self.events.len() >= EVENT_QUEUE {
+            self.events.pop_front();
+            *self.events_dropped += 1;
+        }
+        self.events.push_back(ev);
+    }
+
     fn ack(&mut self, h: &Header) {
         let ack = Header { seq: h.seq, channel: h.channel, flags: Flags::ACK, opcode: h.opcode, length: 0 };
         push_packet(self.tx, &ack, &[], self.caps.crc().then_some(self.crc));
@@ -371,10 +446,9 @@ impl HostCore<'_> {
                 _ => event::NOTIFY,
             };
             Stats::bump(&mut self.stats.events);
-            self.events.push_back(DeviceEvent { channel: h.channel, code });
-            if let Some(p) = self.pending.as_mut() {
-                p.deadline = self.now + self.timeout;
-            }
+            self.on_event(DeviceEvent { channel: h.channel, code });
+            // Events never move a request's deadline: a cam printing every 50 ms must not keep
+            // a lost request waiting for ever.
             return None;
         }
         if h.flags.contains(Flags::RTX) {
@@ -390,16 +464,34 @@ impl HostCore<'_> {
         if h.flags.contains(Flags::ACK_REQ) {
             self.ack(&h);
         }
+        if self.pending.as_ref().is_some_and(|p| p.step == Step::Sync) && h.opcode != Opcode::PROTO_SYNC {
+            // Left over from before the resync (the cam's counter is unknown until it
+            // answers PROTO_SYNC): not an answer to anything now.
+            return None;
+        }
+        if self.caps.seq() && h.seq != self.seq.get() && !h.flags.contains(Flags::RTX) {
+            // Not the answer this counter expects: the cam restarted or the ends slipped.
+            // End the request now; the caller resynchronises.
+            Stats::bump(&mut self.stats.sequence_errors);
+            self.fail(RequestError::Sequence);
+            return None;
+        }
         self.seq.advance();
         let p = self.pending.as_mut()?;
         if h.opcode != p.opcode || h.channel != p.channel {
-            *self.pending = None;
-            *self.done = Some(Err(RequestError::Unexpected));
+            self.fail(RequestError::Unexpected);
+            return None;
+        }
+        if !h.flags.contains(Flags::NAK) && p.data.len().saturating_add(pkt.payload.len()) > p.limit {
+            self.fail(RequestError::TooLong);
             return None;
         }
         if h.flags.contains(Flags::FRAGMENT) {
-            p.data.extend_from_slice(pkt.payload);
-            p.deadline = self.now + self.timeout;
+            if !pkt.payload.is_empty() {
+                // Real progress toward a bounded length: only this may move the deadline.
+                p.data.extend_from_slice(pkt.payload);
+                p.deadline = self.now + self.timeout;
+            }
             return None;
         }
         let p = self.pending.take()?;

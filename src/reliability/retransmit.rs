@@ -25,7 +25,8 @@ pub struct AckWait {
     pub opcode: Opcode,
     pub seq: u8,
     pub deadline: Instant,
-    timeout: Duration,
+    /// The current timeout in milliseconds (a `Duration` would take 16 bytes on a cam).
+    timeout_ms: u32,
     retries_left: u8,
 }
 
@@ -38,7 +39,8 @@ pub enum Expiry {
 
 impl AckWait {
     pub fn new(opcode: Opcode, seq: u8, now: Instant, policy: &RetransmitPolicy) -> Self {
-        AckWait { opcode, seq, deadline: now + policy.timeout, timeout: policy.timeout, retries_left: policy.retries }
+        let timeout_ms = u32::try_from(policy.timeout.as_millis()).unwrap_or(u32::MAX);
+        AckWait { opcode, seq, deadline: now + policy.timeout, timeout_ms, retries_left: policy.retries }
     }
 
     /// Whether an ACK (opcode, seq) releases this wait.
@@ -52,8 +54,8 @@ impl AckWait {
             return Expiry::GiveUp;
         }
         self.retries_left -= 1;
-        self.timeout = self.timeout.saturating_mul(2);
-        self.deadline = now + self.timeout;
+        self.timeout_ms = self.timeout_ms.saturating_mul(2);
+        self.deadline = now + Duration::from_millis(self.timeout_ms.into());
         Expiry::Retransmit
     }
 }

@@ -133,7 +133,7 @@ impl Faults {
 pub const STDIN: ChannelId = ChannelId(1);
 pub const STDOUT: ChannelId = ChannelId(2);
 pub const STREAM: ChannelId = ChannelId(3);
-pub const MEM: ChannelId = ChannelId(5);
+pub const MEM: ChannelId = ChannelId(4);
 
 pub struct Pair {
     pub now: Instant,

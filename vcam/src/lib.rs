@@ -10,15 +10,21 @@
 //! | 1 | stdin | script upload; EXEC runs it with an external interpreter (default `python3 -u -`), STOP kills it |
 //! | 2 | stdout | 64 KiB ring with the script's standard output and error |
 //! | 3 | stream | test-pattern frames ([`frames`]), one every 1/fps s while streaming and not held by the host |
-//! | 5 | config | read / write: holds the value last written ([`ConfigChannel`]) |
-//! | 6 | ticks | read-only: ms since start, 10 ASCII digits ([`TicksChannel`]) |
+//! | 4 | config | read / write: holds the value last written ([`ConfigChannel`]) |
+//! | 5 | ticks | read-only: ms since start, 10 ASCII digits ([`TicksChannel`]) |
 //!
-//! Events: SOFT_REBOOT before a script starts, stdin 1 / 0 when it starts / stops, stdout NOTIFY
-//! when its ring is half full and at most every 50 ms while it holds text, stream NOTIFY when a
-//! frame becomes ready (a frame replacing one the host has not taken sends none: a steady
-//! stream of events would keep `openmv` 1.0.7 waiting forever for an answer it lost, since
-//! every event restarts its answer timeout). SYS_RESET / SYS_BOOT restart the cam (new engine,
-//! channels cleared, script stopped).
+//! User channels take the first free id from 1, as on the firmware without the profiler.
+//!
+//! Life cycle, as the firmware 5.0.0 (PROTOCOL.md 8): stdin sends 1 / 0 when a script starts /
+//! stops; when it stops (by itself, by an error or by STOP) the cam sends SOFT_REBOOT, prints
+//! `MPY: soft reboot` into stdout and restarts its protocol engine: counter 0, start-up
+//! settings, locks released, streaming off, user channels registered afresh (empty). stdout
+//! sends NOTIFY when its ring is half full and at most every 50 ms while it holds text. A frame
+//! is published only once the host has taken the last one, then a stream NOTIFY; if that
+//! NOTIFY went out while the lock interval would still refuse the host's LOCK, one more NOTIFY
+//! follows once the interval has passed (hosts that read only on NOTIFY keep going).
+//! [`Options::legacy`] keeps the earlier behaviour. SYS_RESET / SYS_BOOT restart the cam (new
+//! engine, channels cleared, script stopped).
 //!
 //! ```no_run
 //! use openmvproto_vcam::{FrameFormat, VirtualCam};
@@ -30,6 +36,7 @@
 
 mod board;
 mod config;
+pub mod controls;
 pub mod frames;
 #[cfg(unix)]
 mod pty;
@@ -88,6 +95,11 @@ pub struct Options {
     pub script_max: usize,
     /// Largest value of the config channel.
     pub config_cap: usize,
+    /// Behave like earlier omv-vcam releases instead of the firmware: SOFT_REBOOT before a
+    /// script and no engine restart after it, and a newer frame replaces one the host has not
+    /// taken. Default off: after every script the cam soft-reboots its protocol engine
+    /// (counter 0, start-up settings, locks released, user channels registered again).
+    pub legacy: bool,
 }
 
 impl Default for Options {
@@ -104,6 +116,7 @@ impl Default for Options {
             stdout_size: 64 * 1024,
             script_max: 1 << 20,
             config_cap: ConfigChannel::DEFAULT_CAP,
+            legacy: false,
         }
     }
 }
@@ -188,6 +201,11 @@ impl Builder {
     }
     pub fn config_cap(mut self, bytes: usize) -> Self {
         self.opts.config_cap = bytes;
+        self
+    }
+    /// See [`Options::legacy`].
+    pub fn legacy(mut self, on: bool) -> Self {
+        self.opts.legacy = on;
         self
     }
     /// All options at once.

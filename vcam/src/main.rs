@@ -22,9 +22,17 @@ struct Cli {
     /// Create a pseudo-terminal and make LINK a symbolic link to it (a stale link is replaced).
     #[arg(long, value_name = "LINK")]
     pty: Option<PathBuf>,
-    /// Serve TCP on ADDR:PORT, one host at a time (port 0: any free port).
-    #[arg(long, value_name = "ADDR:PORT")]
+    /// Serve TCP on PORT of the loopback address, or on ADDR:PORT, one host at a time (port
+    /// 0: any free port).
+    #[arg(long, value_name = "[ADDR:]PORT")]
     tcp: Option<String>,
+    /// Serve a non-loopback address although EXEC runs any script a peer sends.
+    #[arg(long)]
+    allow_remote_exec: bool,
+    /// Behave like earlier omv-vcam releases: SOFT_REBOOT before a script, no protocol
+    /// restart after it, newer frames replace untaken ones.
+    #[arg(long)]
+    legacy: bool,
     /// Frame width in pixels.
     #[arg(long, default_value_t = 320)]
     width: u32,
@@ -89,6 +97,31 @@ fn init_logging(level: Option<&str>) {
     b.init();
 }
 
+/// `PORT` means loopback. A non-loopback address serves EXEC, which runs code, to the network:
+/// only with `--allow-remote-exec`, and with a warning.
+fn tcp_addr(spec: &str, allow_remote_exec: bool) -> std::io::Result<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let bad = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+    let addr = match spec.parse::<u16>() {
+        Ok(port) => std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Err(_) => spec
+            .to_socket_addrs()
+            .map_err(|e| bad(format!("--tcp {spec}: {e}")))?
+            .next()
+            .ok_or_else(|| bad(format!("--tcp {spec}: no address")))?,
+    };
+    if !addr.ip().is_loopback() {
+        if !allow_remote_exec {
+            return Err(bad(format!(
+                "--tcp {addr} is not a loopback address and EXEC runs any script a peer sends: add --allow-remote-exec to serve it anyway"
+            )));
+        }
+        log::warn!("serving {addr}: any host that reaches it can run scripts on this machine");
+        eprintln!("omv-vcam: warning: EXEC is served on {addr}, reachable beyond this machine");
+    }
+    Ok(addr)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_level.as_deref());
@@ -112,6 +145,7 @@ fn run(cli: Cli) -> std::io::Result<()> {
         rtx_timeout: Duration::from_millis(cli.rtx_timeout_ms),
         fragment: cli.fragment,
         lock_interval: Duration::from_millis(cli.lock_interval_ms),
+        legacy: cli.legacy,
         ..Options::default()
     };
     let cam = VirtualCam::new(opts)?;
@@ -123,7 +157,7 @@ fn run(cli: Cli) -> std::io::Result<()> {
         }
         h
     } else {
-        let addr = cli.tcp.as_deref().unwrap_or("127.0.0.1:0");
+        let addr = tcp_addr(cli.tcp.as_deref().unwrap_or("0"), cli.allow_remote_exec)?;
         let h = cam.spawn_tcp(addr)?;
         if let Some(a) = h.addr() {
             println!("listening on {a}");

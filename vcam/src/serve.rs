@@ -34,9 +34,12 @@ const STDOUT_NOTIFY_EVERY: Duration = Duration::from_millis(50);
 /// Bytes read from the link at once.
 const RX_CHUNK: usize = 16 * 1024;
 
-/// Ids of the dynamic channels, registered in this order after the static ones.
-pub const CONFIG_ID: ChannelId = ChannelId(5);
-pub const TICKS_ID: ChannelId = ChannelId(6);
+/// Ids of the dynamic channels, registered in this order after the static ones (first free
+/// slot from 1, as the firmware).
+pub const CONFIG_ID: ChannelId = ChannelId(4);
+pub const TICKS_ID: ChannelId = ChannelId(5);
+/// What the firmware prints when a script has ended and it restarts.
+const SOFT_REBOOT_TEXT: &[u8] = b"MPY: soft reboot\n";
 
 type Engine = Device<FastCrc, { openmvproto::framing::DEFAULT_PACKET_BUF }>;
 
@@ -54,6 +57,7 @@ struct Cam<'s> {
     stream: FrameChannel<'s>,
     config: ConfigChannel,
     ticks: TicksChannel,
+    controls: super::controls::VcamControls,
     board: VcamBoard,
 }
 
@@ -66,12 +70,13 @@ impl<'s> Cam<'s> {
             stream: FrameChannel::new(&mut storage.frame),
             config: ConfigChannel::with_cap(opts.config_cap),
             ticks: TicksChannel::new(epoch),
+            controls: super::controls::VcamControls::new(opts),
             board: VcamBoard::new(framebuffer),
         }
     }
 
     /// The channel table, borrowed for one engine call. Ids are the same every time:
-    /// 1 stdin, 2 stdout, 3 stream, 5 config, 6 ticks.
+    /// 1 stdin, 2 stdout, 3 stream, 4 config, 5 ticks.
     fn registry(&mut self) -> Registry<'_> {
         let mut reg = Registry::new();
         let results = [
@@ -80,6 +85,7 @@ impl<'s> Cam<'s> {
             reg.register_static(ChannelId::STREAM, "stream", &mut self.stream),
             reg.register("config", &mut self.config),
             reg.register("ticks", &mut self.ticks),
+            reg.register("controls", &mut self.controls.channel),
         ];
         debug_assert!(results.iter().all(Result::is_ok), "{results:?}");
         reg.set_board(&mut self.board);
@@ -93,6 +99,8 @@ enum Exit {
     /// The link source has no more hosts.
     Done,
     Reset(ResetKind),
+    /// A script ended: the protocol engine restarts, the link and stdout's text stay.
+    SoftReboot,
 }
 
 /// Serves hosts from `links` until `stop` is set or the source is done.
@@ -108,9 +116,30 @@ pub(super) fn run(opts: &Options, links: &mut dyn LinkSource, stop: &StopToken) 
         "virtual cam: {}x{} {} at {} fps, script interpreter `{}`",
         opts.width, opts.height, opts.format, opts.fps, opts.exec_cmd
     );
+    let mut carried: Vec<u8> = Vec::new();
+    let mut sensor: Option<FrameGen> = None;
     loop {
         let mut life = Life::new(opts, Cam::new(&mut storage, opts, epoch), epoch);
+        life.cam.stdout.push(&carried);
+        carried.clear();
+        if let Some(frames) = sensor.take() {
+            life.frames = frames;
+        }
         match life.serve(&mut runner, &mut link, links, stop)? {
+            Exit::SoftReboot => {
+                info!("script ended: soft reboot (protocol engine restarts)");
+                // The sensor keeps counting frames through a soft reboot.
+                sensor = Some(std::mem::replace(&mut life.frames, FrameGen::new(opts.format, opts.width, opts.height)));
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = life.cam.stdout.pop(&mut buf);
+                    if n == 0 {
+                        break;
+                    }
+                    carried.extend_from_slice(&buf[..n]);
+                }
+                continue;
+            }
             Exit::Stopped => info!("stopping"),
             Exit::Done => info!("no more hosts; stopping"),
             Exit::Reset(kind) => {
@@ -137,6 +166,12 @@ struct Life<'o, 's> {
     frame_error_logged: bool,
     last_stdout_notify: Option<StdInstant>,
     stdout_was_half: bool,
+    /// When the host last held the stream frame (seen after feeding it input).
+    last_lock_seen: Option<StdInstant>,
+    /// One more stream NOTIFY is due then, for a frame announced inside the lock interval.
+    renotify_at: Option<StdInstant>,
+    /// A script ended: restart the engine once what it queued has been sent.
+    soft_reboot: bool,
     caps: Caps,
     rx_buf: Vec<u8>,
     /// Input the engine has not taken yet.
@@ -165,6 +200,9 @@ impl<'o, 's> Life<'o, 's> {
             frame_error_logged: false,
             last_stdout_notify: None,
             stdout_was_half: false,
+            last_lock_seen: None,
+            renotify_at: None,
+            soft_reboot: false,
             caps,
             rx_buf: vec![0; RX_CHUNK],
             pending: Vec::new(),
@@ -191,6 +229,7 @@ impl<'o, 's> Life<'o, 's> {
             self.pump_script(runner);
             self.run_script_command(runner);
             self.make_frame(now);
+            self.renotify_stream(now);
             self.notify_stdout(now);
             let t = self.now(now);
             if self.device.poll_at().is_some_and(|at| at <= t) {
@@ -200,6 +239,9 @@ impl<'o, 's> Life<'o, 's> {
             self.flush(link);
             if let Some(kind) = self.cam.board.take_reset() {
                 return Ok(Exit::Reset(kind));
+            }
+            if self.soft_reboot {
+                return Ok(Exit::SoftReboot);
             }
             if !self.pending.is_empty() {
                 let input = std::mem::take(&mut self.pending);
@@ -258,6 +300,9 @@ impl<'o, 's> Life<'o, 's> {
                 self.device.handle_input(t, &input[pos..], &mut reg)
             };
             pos += used;
+            if self.cam.stream.is_locked() {
+                self.last_lock_seen = Some(StdInstant::now());
+            }
             self.run_script_command(runner);
             let made = self.drain(t);
             self.note_caps();
@@ -317,8 +362,19 @@ impl<'o, 's> Life<'o, 's> {
     fn pump_script(&mut self, runner: &mut ScriptRunner) {
         let stdout = &mut self.cam.stdout;
         if runner.pump(|bytes| stdout.push(bytes)) {
-            self.cam.stdin.set_running(false);
-            self.queue(ChannelId::STDIN, event::SCRIPT_STOPPED);
+            self.script_ended();
+        }
+    }
+
+    /// stdin's stopped event; then, as the firmware, SOFT_REBOOT, its line on stdout and a
+    /// restart of the protocol engine once these have been sent.
+    fn script_ended(&mut self) {
+        self.cam.stdin.set_running(false);
+        self.queue(ChannelId::STDIN, event::SCRIPT_STOPPED);
+        if !self.opts.legacy {
+            self.queue(ChannelId::TRANSPORT, event::SOFT_REBOOT);
+            self.cam.stdout.push(SOFT_REBOOT_TEXT);
+            self.soft_reboot = true;
         }
     }
 
@@ -327,8 +383,7 @@ impl<'o, 's> Life<'o, 's> {
         match cmd {
             ScriptCommand::Stop => {
                 if runner.stop() {
-                    self.cam.stdin.set_running(false);
-                    self.queue(ChannelId::STDIN, event::SCRIPT_STOPPED);
+                    self.script_ended();
                 } else {
                     debug!("STOP: no script runs");
                 }
@@ -339,7 +394,9 @@ impl<'o, 's> Life<'o, 's> {
                     self.cam.stdin.set_running(false);
                     self.queue(ChannelId::STDIN, event::SCRIPT_STOPPED);
                 }
-                self.queue(ChannelId::TRANSPORT, event::SOFT_REBOOT);
+                if self.opts.legacy {
+                    self.queue(ChannelId::TRANSPORT, event::SOFT_REBOOT);
+                }
                 let script = self.cam.stdin.script();
                 let script = &script[..len.min(script.len())];
                 match runner.start(script) {
@@ -370,11 +427,16 @@ impl<'o, 's> Life<'o, 's> {
         if now < due || self.cam.stream.is_locked() {
             return;
         }
+        // The firmware publishes a frame only once the host has taken the last one.
+        if !self.opts.legacy && self.cam.stream.is_ready() {
+            return;
+        }
         // The host already knows of a frame it has not taken: replacing it is no news.
         let news = !self.cam.stream.is_ready();
         let Some(pixels) = self.cam.stream.pixels_mut() else { return };
         let n = self.frames.next_number();
-        let made = self.frames.render(pixels).map_err(|e| e.to_string()).and_then(|len| {
+        let made = self.frames.render(pixels).map(|len| self.cam.controls.process(pixels, len, self.frames.size(), now));
+        let made = made.map_err(|e| e.to_string()).and_then(|len| {
             let (w, h) = self.frames.size();
             self.cam
                 .stream
@@ -386,6 +448,10 @@ impl<'o, 's> Life<'o, 's> {
                 trace!("frame {n}");
                 if news {
                     self.queue(ChannelId::STREAM, event::NOTIFY);
+                    // A host that locks on this NOTIFY at once would be refused BUSY: tell it
+                    // once more when the interval is over.
+                    let open_at = self.last_lock_seen.map(|t| t + self.opts.lock_interval);
+                    self.renotify_at = open_at.filter(|&at| now < at && !self.opts.legacy);
                 }
             }
             Err(e) if !self.frame_error_logged => {
@@ -397,6 +463,17 @@ impl<'o, 's> Life<'o, 's> {
         // A steady rate; after a long hold by the host, start over from now.
         let next = due + self.frame_period;
         self.next_frame = Some(if next <= now { now + self.frame_period } else { next });
+    }
+
+    fn renotify_stream(&mut self, now: StdInstant) {
+        let Some(at) = self.renotify_at else { return };
+        if now < at {
+            return;
+        }
+        self.renotify_at = None;
+        if self.cam.stream.is_ready() && !self.cam.stream.is_locked() {
+            self.queue(ChannelId::STREAM, event::NOTIFY);
+        }
     }
 
     fn notify_stdout(&mut self, now: StdInstant) {
@@ -421,6 +498,9 @@ impl<'o, 's> Life<'o, 's> {
             until(self.epoch + Duration::from_millis(at.as_millis()));
         }
         if let Some(at) = self.next_frame.filter(|_| !self.cam.stream.is_locked()) {
+            until(at);
+        }
+        if let Some(at) = self.renotify_at {
             until(at);
         }
         if let Some(at) = self.last_stdout_notify.filter(|_| !self.cam.stdout.is_empty()) {

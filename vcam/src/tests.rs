@@ -57,6 +57,17 @@ impl TestHost {
         }
     }
 
+    /// Takes in what the cam sends for up to 5 ms (events, with no request in flight).
+    fn listen(&mut self) {
+        let n = self.rx.recv(&mut self.buf, Duration::from_millis(5)).unwrap();
+        let now = self.now();
+        self.host.handle_input(now, &self.buf[..n]);
+        self.pump();
+        while let Some(e) = self.host.poll_event() {
+            self.events.push(e);
+        }
+    }
+
     fn connect(&mut self) {
         self.host.resync(self.now());
         assert_eq!(self.wait(), Ok(Response::Ack));
@@ -196,7 +207,7 @@ fn a_host_runs_a_script_reads_frames_and_uses_user_channels() {
             (e.id.0, e.name().unwrap().to_owned())
         })
         .collect();
-    let want: Vec<(u8, String)> = [(1, "stdin"), (2, "stdout"), (3, "stream"), (5, "config"), (6, "ticks")]
+    let want: Vec<(u8, String)> = [(1, "stdin"), (2, "stdout"), (3, "stream"), (4, "config"), (5, "ticks"), (6, "controls")]
         .iter()
         .map(|&(i, n)| (i, n.into()))
         .collect();
@@ -210,17 +221,18 @@ fn a_host_runs_a_script_reads_frames_and_uses_user_channels() {
     let mem = h.data(Opcode::SYS_MEMORY, ChannelId::TRANSPORT, vec![]);
     assert_eq!((mem[0], mem.len()), (2, 4 + 2 * 24));
 
-    // A script: its output comes back through stdout, with the events around it.
+    // A script: it prints, ends, and the cam soft-reboots as the firmware does: its engine
+    // restarts at counter 0, so the host resynchronises; the text survives the restart.
     h.exec("print(\"hi\")\n");
-    // Output may arrive in pieces: wait for the whole line.
-    let text = h.stdout_until("hi\n");
-    assert_eq!(text, "hi\n");
     let until = StdInstant::now() + Duration::from_secs(10);
-    while !h.saw(ChannelId::STDIN, event::SCRIPT_STOPPED) {
-        assert!(StdInstant::now() < until, "no stop event: {:?}", h.events);
-        h.data(Opcode::CHANNEL_POLL, ChannelId::TRANSPORT, vec![]);
-        std::thread::sleep(Duration::from_millis(5));
+    while !h.saw(ChannelId::TRANSPORT, event::SOFT_REBOOT) {
+        assert!(StdInstant::now() < until, "no soft reboot: {:?}", h.events);
+        h.listen();
     }
+    assert!(h.saw(ChannelId::STDIN, event::SCRIPT_STOPPED));
+    h.connect();
+    let text = h.stdout_until("MPY: soft reboot\n");
+    assert_eq!(text, "hi\nMPY: soft reboot\n");
     assert!(h.saw(ChannelId::TRANSPORT, event::SOFT_REBOOT));
     assert!(h.saw(ChannelId::STDIN, event::SCRIPT_STARTED));
     assert!(h.saw(ChannelId::STDOUT, event::NOTIFY));
@@ -264,9 +276,19 @@ fn a_host_runs_a_script_reads_frames_and_uses_user_channels() {
     h.stdout_until("up");
     h.events.clear();
     assert_eq!(h.ioctl(ChannelId::STDIN, ioctl::STDIN_STOP, &[]), Ok(Response::Ack));
+    let until = StdInstant::now() + Duration::from_secs(10);
+    while !h.saw(ChannelId::TRANSPORT, event::SOFT_REBOOT) {
+        assert!(StdInstant::now() < until, "no soft reboot after STOP: {:?}", h.events);
+        h.listen();
+    }
+    assert!(h.saw(ChannelId::STDIN, event::SCRIPT_STOPPED), "{:?}", h.events);
+    // The restarted engine is at counter 0: an unsynchronised request is refused...
+    assert_eq!(h.request(Opcode::CHANNEL_POLL, ChannelId::TRANSPORT, vec![]), Err(RequestError::Nak(Status::Sequence)));
+    // ...and after a resync it answers, with the script gone and the user channels fresh.
+    h.connect();
     let poll = h.data(Opcode::CHANNEL_POLL, ChannelId::TRANSPORT, vec![]);
     assert_eq!(u32::from_le_bytes(poll[..4].try_into().unwrap()) & 0b10, 0, "stdin no longer running");
-    assert!(h.saw(ChannelId::STDIN, event::SCRIPT_STOPPED), "{:?}", h.events);
+    assert_eq!(h.size(CONFIG_ID), 0, "user channels are registered afresh");
 
     eprintln!("end to end: connect + script {:?}, all {:?}", t_script, t0.elapsed());
     // The link closing ends the cam's thread by itself.
@@ -435,7 +457,7 @@ fn hostile_traffic_never_kills_the_cam() {
     h.host = Host::default();
     h.connect();
     let list = h.data(Opcode::CHANNEL_LIST, ChannelId::TRANSPORT, vec![]);
-    assert_eq!(list.len(), 5 * 16);
+    assert_eq!(list.len(), 6 * 16);
     h.write_all(CONFIG_ID, b"still alive");
     assert_eq!(h.read_all(CONFIG_ID), b"still alive");
     assert_eq!(h.ioctl(ChannelId::STREAM, ioctl::STREAM_CTRL, &1u32.to_le_bytes()), Ok(Response::Ack));

@@ -23,7 +23,7 @@ type Result<T, E = CameraError> = std::result::Result<T, E>;
 /// camera's threads and release the link.
 #[derive(uniffi::Object)]
 pub struct Camera {
-    inner: client::Camera,
+    pub(crate) inner: client::Camera,
     /// Our ids for the core's listener ids.
     listeners: Mutex<HashMap<u64, ListenerId>>,
     next_listener: Mutex<u64>,

@@ -75,6 +75,7 @@ impl From<Error> for CameraError {
             Error::TooLarge => CameraError::TooLarge,
             Error::Decode(detail) => CameraError::Decode { detail },
             Error::InvalidArgument(detail) => CameraError::InvalidArgument { detail: detail.into() },
+            Error::Controls(e) => crate::controls::camera_error(&e),
         }
     }
 }

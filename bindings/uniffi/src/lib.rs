@@ -11,11 +11,13 @@
 //! Every export is synchronous: blocking calls for the app to run off its UI thread.
 
 mod camera;
+mod controls;
 mod error;
 mod foreign;
 mod types;
 
 pub use camera::Camera;
+pub use controls::{Control, ControlUpdate, ControlValue, WidgetType};
 pub use error::CameraError;
 pub use foreign::{ByteFeed, EventListener, Transport};
 pub use types::{

@@ -1,0 +1,12 @@
+"""The exception hierarchy, under the module name openmv 1.0.7 uses (`openmv.exceptions`)."""
+
+from ._native import (
+    ChecksumException,
+    DisconnectedException,
+    OMVException,
+    SequenceException,
+    TimeoutException,
+)
+
+__all__ = ["OMVException", "TimeoutException", "ChecksumException", "SequenceException",
+           "DisconnectedException"]
