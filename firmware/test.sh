@@ -1,7 +1,8 @@
 #!/bin/sh
 # Firmware checks, idempotent: cross-build the engine's static library, check the committed
-# C header, build the emulated cam, print (and enforce) the size figures, run the host-side C
-# API tests, and run an end-to-end check against the cam under QEMU.
+# C header, build the emulated cam, print (and enforce) the size figures beside the OpenMV C
+# engine's, run the host-side C API tests, count instructions per payload byte (callgrind),
+# and run an end-to-end check against the cam under QEMU.
 #
 #   firmware/test.sh [--openmv] [--no-e2e]
 #
@@ -9,14 +10,15 @@
 #              --scenario firmware) against the cam over a pty (QEMU -serial pty: the
 #              package opens its port with serial.Serial, which takes no socket URL); python
 #              from FW_OPENMV_PYTHON, default <repo>/target/venv-openmv (scripts/openmv-venv.sh)
-#   --no-e2e   stop after the C API tests
+#   --no-e2e   stop after the C API tests and the cost measurement
 # Environment:
 #   CARGO_TARGET_DIR   build directory (default: <repo>/target)
 #   FW_TCP_CLIENT      extra client run against a fresh cam on TCP: "{addr}" -> 127.0.0.1:PORT
 #   FW_PTY_CLIENT      extra client run against a fresh cam on a pty: "{pty}" -> /dev/pts/N
 #   FW_SIZE_NOTES      where the size figures are written (default /tmp/notes/firmware-size.txt)
 # Needs (installed by the project's install step): qemu-system-arm, gcc-arm-none-eabi,
-# libnewlib-arm-none-eabi, a host C compiler, python3 (free port), cbindgen (header check).
+# libnewlib-arm-none-eabi, a host C compiler, python3 (free port), cbindgen (header check),
+# valgrind (cost per byte).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -91,7 +93,7 @@ say "size"
 . "$OUT/size/figures"; sw_flash=$flash storage=$storage mem_sw=$mem
 "$HERE/size/measure.sh" "$LIB_HW" "$OUT/size-hwcrc"
 . "$OUT/size-hwcrc/figures"; hw_flash=$flash
-nolto=$("$HERE/size/measure.sh" "$LIB_NO_LTO" "$OUT/size-no-lto" >/dev/null 2>&1 &&
+nolto=$(MEASURE_ALLOW_FMT=1 "$HERE/size/measure.sh" "$LIB_NO_LTO" "$OUT/size-no-lto" >/dev/null 2>&1 &&
     . "$OUT/size-no-lto/figures" && echo "$flash" || echo "?")
 STDOUT_RING=1024
 verdict() { [ "$1" -le "$2" ] && echo "met" || echo "NOT met"; }
@@ -127,6 +129,14 @@ cc $SAN "$OUT/san.c" -o "$OUT/san" 2>/dev/null && "$OUT/san" 2>/dev/null || SAN=
 cc -std=c99 -Wall -Wextra -Werror -g $SAN -I firmware/include firmware/tests/fw_api_test.c \
     "$HOST_LIB" -lpthread -ldl -lm -o "$OUT/fw_api_test"
 ASAN_OPTIONS=detect_leaks=0 timeout 60 "$OUT/fw_api_test"
+
+# ---- 5b. instructions per payload byte (callgrind on a host build; session in src/bin/fw_cost.rs)
+if command -v valgrind >/dev/null 2>&1; then
+    say "cost per payload byte"
+    "$HERE/cost/run.sh" "$NOTES"
+else
+    say "valgrind not installed: cost per byte not measured"
+fi
 
 [ "$E2E" = 1 ] || { say "done in $(( $(date +%s) - T0 )) s (no e2e)"; exit 0; }
 

@@ -2,18 +2,18 @@
 # End-to-end tests of the UniFFI bindings (bindings/uniffi) against the virtual cam:
 #   1. gen      scripts/gen-bindings.sh --check: builds the cdylib, regenerates Kotlin / Swift /
 #               Python, fails if the committed Kotlin or Swift is stale
-#   2. python   pytest bindings/python-test (built-in TCP, a Python Transport over a socket)
-#   3. kotlin   bindings/kotlin-test/Main.kt compiled with the real Kotlin compiler against the
+#   2. kotlin   bindings/kotlin-test/Main.kt compiled with the real Kotlin compiler against the
 #               committed bindings/kotlin, run on the JVM through JNA (built-in TCP, a Kotlin
 #               Transport over java.net.Socket)
-#   4. swift    no Swift compiler here: tree-sitter-swift parses bindings/swift/OpenMVProto.swift
+#   3. swift    no Swift compiler here: tree-sitter-swift parses bindings/swift/OpenMVProto.swift
 #               (only known grammar misreadings allowed), gcc checks the FFI header, and the
 #               header, the library's exports and the Swift file's calls must name the same
 #               functions
-# Python and Kotlin both talk to one `omv-vcam --tcp 127.0.0.1:0` started here.
+# Kotlin talks to an `omv-vcam --tcp 127.0.0.1:0` started here. Python users have the PyO3
+# package instead (bindings/python, scripts/test-python.sh); the UniFFI Python output is not tested.
 #
 # Needs: cargo, node + npm (the npm registry), a JDK (java), /usr/share/java/jna.jar (Debian
-# libjna-java), gcc, python3 with pytest (default: target/venv-openmv). npm packages are installed
+# libjna-java), gcc. npm packages are installed
 # on first use into target/npm (OMV_NPM_DIR); the Kotlin test jar is rebuilt only when its
 # sources change. CARGO_TARGET_DIR is honoured.
 #
@@ -28,8 +28,6 @@ KOTLIN_VERSION=2.4.20
 TREE_SITTER_VERSION=0.22.4
 TREE_SITTER_SWIFT_VERSION=0.7.1
 JNA_JAR=${JNA_JAR:-/usr/share/java/jna.jar}
-PYTHON=${PYTHON:-$ROOT/target/venv-openmv/bin/python}
-[[ -x $PYTHON ]] || PYTHON=python3
 cd "$ROOT"
 
 WORK=$(mktemp -d)
@@ -101,7 +99,6 @@ case "$(uname -s)" in
     *) LIBFILE=libopenmvproto_uniffi.so ;;
 esac
 LIB="$TARGET/release/$LIBFILE"
-PY_DIR="$TARGET/uniffi-python"
 
 # ---- the virtual cam ----
 
@@ -121,10 +118,8 @@ if [[ -z $ADDR ]]; then
 fi
 echo "virtual cam at $ADDR"
 
-# ---- 2. Python ----
-
-# The tests make listeners and transports throw on purpose: Rust must turn that into error
-# values (From<UnexpectedUniFFICallbackError>), never a panic. Panics are printed on fd 2.
+# The Kotlin test makes listeners and transports throw on purpose: Rust must turn that into
+# error values (From<UnexpectedUniFFICallbackError>), never a panic. Panics are printed on fd 2.
 no_panics() { # no_panics STDERR_FILE
     if grep -q "panicked at" "$1"; then
         echo "test-bindings: Rust panicked:" >&2
@@ -133,18 +128,7 @@ no_panics() { # no_panics STDERR_FILE
     fi
 }
 
-python_tests() {
-    local rc=0
-    # --capture=sys: fd 2 (where Rust would print a panic) goes to the file, not to pytest.
-    OMV_VCAM_ADDR=$ADDR OPENMVPROTO_PY_DIR=$PY_DIR PYTHONDONTWRITEBYTECODE=1 \
-        "$PYTHON" -m pytest -q -p no:cacheprovider --capture=sys bindings/python-test 2>"$WORK/python.err" || rc=1
-    cat "$WORK/python.err" >&2
-    no_panics "$WORK/python.err" || rc=1
-    return $rc
-}
-stage python python_tests
-
-# ---- 3. Kotlin ----
+# ---- 2. Kotlin ----
 
 kotlin_tests() {
     local out="$TARGET/kotlin-test" jar stamp sum
@@ -173,7 +157,7 @@ kill "$VCAM_PID" 2>/dev/null || true
 wait "$VCAM_PID" 2>/dev/null || true
 VCAM_PID=
 
-# ---- 4. Swift, as far as this machine allows ----
+# ---- 3. Swift, as far as this machine allows ----
 
 swift_checks() {
     local ok=0

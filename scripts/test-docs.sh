@@ -5,12 +5,14 @@
 #   2. mdbook    `mdbook build` (no error or warning: every {{#include}} resolves) and `mdbook test`
 #   3. rust      the examples of the openmvproto-docs crate (docs/snippets): host_tour against
 #                the virtual cam, the Rust cam (rust_cam) and the C firmware cam (fw_cam);
-#                operator against rust_cam; embedded_vcam; the egui live view under Xvfb
+#                operator against rust_cam; operator_controls (typed controls) against the
+#                virtual cam; embedded_vcam; the egui live view under Xvfb
 #   4. c         docs/snippets/c/*.c with -Wall -Wextra -Werror, linked against libopenmvproto
 #                (host) and libopenmvproto_firmware.a (cam); host_tour.c against the three cams
 #   5. python    docs/snippets/python/*.py with the openmvproto wheel (bindings/python, built
-#                with maturin) in target/venv-docs: host_tour against the three cams, operator
-#                against rust_cam, the Tk live view under Xvfb
+#                with maturin) in target/venv-docs: host_tour against the three cams,
+#                operator_config against rust_cam, operator_controls against the virtual cam,
+#                the Tk live view under Xvfb
 #   6. kotlin    docs/snippets/kotlin/HostTour.kt compiled with kotlinc against bindings/kotlin
 #                and JNA, run against the virtual cam and rust_cam
 #   7. links     rustdoc (cargo doc) copied to target/book/api; every internal link and anchor
@@ -25,6 +27,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 export CARGO_TARGET_DIR="$TARGET"
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in docs/snippets
 MDBOOK_VERSION=0.4.52
 MATURIN_VERSION=1.16.0
 KOTLIN_VERSION=2.4.20
@@ -102,14 +105,11 @@ fi
 
 # ---- builds ----
 
-echo "building (cargo, release)"
+# What every stage needs: the cams. Each stage builds the rest it needs itself.
+echo "building the examples, omv-vcam and the firmware library (cargo, release)"
 timeout 1800 cargo build --release -q -p openmvproto-docs --examples
 timeout 1800 cargo build --release -q -p openmvproto-vcam --bin omv-vcam
 timeout 1800 cargo build --release -q -p openmvproto-firmware
-timeout 1800 cargo build --release -q -p openmvproto-uniffi
-# The same command as CMakeLists.txt, so both share one build of libopenmvproto.so / .a.
-timeout 1800 cargo rustc --release -q --lib --features capi --crate-type cdylib,staticlib \
-    -- -C link-arg=-Wl,-soname,libopenmvproto.so.0
 mkdir -p "$BIN"
 
 # ---- cams ----
@@ -198,10 +198,8 @@ run() {
     fi
 }
 
-# xrun COMMAND...: COMMAND on a private X server (Xvfb) with software GL.
-xrun() {
-    LIBGL_ALWAYS_SOFTWARE=1 xvfb-run -a -s "-screen 0 1280x1024x24" "$@"
-}
+# Prefix for a command on a private X server (Xvfb) with software GL.
+XRUN=(env LIBGL_ALWAYS_SOFTWARE=1 xvfb-run -a -s "-screen 0 1280x1024x24")
 
 # ---- 3. Rust ----
 
@@ -211,8 +209,9 @@ rust_snippets() {
         run "host_tour (Rust) against $cam" "$REL/examples/host_tour" "${!cam}" || ok=1
     done
     run "operator (Rust) against RUST_CAM" "$REL/examples/operator" "$RUST_CAM" || ok=1
+    run "operator_controls (Rust) against VCAM" "$REL/examples/operator_controls" "$VCAM" || ok=1
     run "embedded_vcam (Rust)" "$REL/examples/embedded_vcam" || ok=1
-    run "live_view (Rust, egui) against VCAM under Xvfb" xrun "$REL/examples/live_view" "$VCAM" --exit-after 20 || ok=1
+    run "live_view (Rust, egui) against VCAM under Xvfb" "${XRUN[@]}" "$REL/examples/live_view" "$VCAM" --exit-after 20 || ok=1
     grep -q "live_view: showed [0-9]* frames" "$WORK/run.out" || ok=1
     return $ok
 }
@@ -222,6 +221,9 @@ stage rust rust_snippets
 
 c_snippets() {
     local ok=0 cam
+    # The same command as CMakeLists.txt, so both share one build of libopenmvproto.so / .a.
+    timeout 1800 cargo rustc --release -q --lib --features capi --crate-type cdylib,staticlib \
+        -- -C link-arg=-Wl,-soname,libopenmvproto.so.0 || return 1
     gcc -std=c11 -Wall -Wextra -Werror -I include docs/snippets/c/host_tour.c \
         "$REL/libopenmvproto.a" -lpthread -ldl -lm -o "$BIN/host_tour" || return 1
     echo "compiled docs/snippets/c/host_tour.c, docs/snippets/c/fw_cam.c (gcc -std=c11 -Wall -Wextra -Werror)"
@@ -246,8 +248,9 @@ python_snippets() {
     for cam in VCAM RUST_CAM FW_CAM; do
         run "host_tour.py against $cam" "$VENV/bin/python" docs/snippets/python/host_tour.py "${!cam}" || ok=1
     done
-    run "operator.py against RUST_CAM" "$VENV/bin/python" docs/snippets/python/operator.py "$RUST_CAM" || ok=1
-    run "live_view_tk.py against VCAM under Xvfb" xrun "$VENV/bin/python" docs/snippets/python/live_view_tk.py \
+    run "operator_config.py against RUST_CAM" "$VENV/bin/python" docs/snippets/python/operator_config.py "$RUST_CAM" || ok=1
+    run "operator_controls.py against VCAM" "$VENV/bin/python" docs/snippets/python/operator_controls.py "$VCAM" || ok=1
+    run "live_view_tk.py against VCAM under Xvfb" "${XRUN[@]}" "$VENV/bin/python" docs/snippets/python/live_view_tk.py \
         "$VCAM" --exit-after 20 || ok=1
     return $ok
 }
@@ -258,6 +261,7 @@ stage python python_snippets
 kotlin_snippets() {
     local ok=0 cam jar="$BIN/docs-kotlin.jar" stamp="$BIN/docs-kotlin.sha256" sum
     [[ -f $JNA_JAR ]] || { echo "$JNA_JAR missing" >&2; return 1; }
+    timeout 1800 cargo build --release -q -p openmvproto-uniffi || return 1
     sum=$(cat bindings/kotlin/io/openmv/proto/openmvproto.kt docs/snippets/kotlin/*.kt \
         "$KOTLIN_HOME/build.txt" | sha256sum | cut -d' ' -f1)
     if [[ ! -f $jar || ! -f $stamp || $(cat "$stamp") != "$sum" ]]; then
@@ -278,7 +282,9 @@ stage kotlin kotlin_snippets
 # ---- 7. rustdoc and links ----
 
 links() {
-    timeout 1200 cargo doc --release -q --no-deps -p openmvproto -p openmvproto-vcam || return 1
+    # Warnings of the crates' own docs are theirs; only a failed build fails this stage.
+    timeout 1200 cargo doc --release -q --no-deps -p openmvproto -p openmvproto-vcam >"$WORK/doc.log" 2>&1 ||
+        { cat "$WORK/doc.log"; return 1; }
     rm -rf "$BOOK/api"
     cp -r "$TARGET/doc" "$BOOK/api"
     "$VENV/bin/python" docs/tools/check_links.py "$BOOK"

@@ -85,7 +85,8 @@ echo "-- omv-vcam at $ADDR"
 omv "${CAM[@]}" --json info >"$WORK/info.json"
 jcheck "$WORK/info.json" '.version.protocol == "1.0.2" and .system.usb_vid == "0x37C5"
     and (.channels | map(.name) | index("stdout")) != null and .link.crc == true' "info --json"
-omv "${CAM[@]}" info | grep -q "^versions   protocol 1.0.2" || fail "info text"
+omv "${CAM[@]}" info >"$WORK/info.txt"
+grep -q "^versions   protocol 1.0.2" "$WORK/info.txt" || fail "info text"
 omv --json ports >"$WORK/ports.json"
 jcheck "$WORK/ports.json" 'type == "array" and all(.[]; has("path") and has("serial_number"))' "ports --json"
 omv "${CAM[@]}" --json channel list >"$WORK/list.json"
@@ -163,6 +164,40 @@ omv "${CAM[@]}" --quiet frames --count 2 --out "$WORK/frames-jpeg" --format jpeg
     "$WORK/frames-jpeg/frame-00002.jpg" || fail "frames --format jpeg"
 ok "frames --format jpeg decodes at 320x240"
 
+# ---- controls: list, get, set, and what a set does to the cam's frames ----
+omv "${CAM[@]}" --json controls list >"$WORK/controls.json"
+jcheck "$WORK/controls.json" '(map(.widget) | unique) as $w
+    | (["slider","spinbox","pushbutton","toggle","select","radio","lineedit","label","text","waveform","depth"]
+       | all(. as $k | $w | index($k) != null))
+    and (.[] | select(.name == "threshold") | .min == 0 and .max == 255 and .input == true)' \
+    "controls list --json (every widget type)"
+omv "${CAM[@]}" --json controls set threshold 128 >"$WORK/set.json"
+jcheck "$WORK/set.json" '.value == 128' "controls set threshold 128 --json"
+omv "${CAM[@]}" --json controls get threshold >"$WORK/get.json"
+jcheck "$WORK/get.json" '.value == 128 and .widget == "slider"' "controls get threshold --json"
+omv "${CAM[@]}" --quiet frames --count 1 --out "$WORK/frames-threshold"
+"$PY" -c "import sys, numpy as np; from PIL import Image
+a = np.asarray(Image.open(sys.argv[1])); v = set(np.unique(a).tolist())
+assert v == {0, 255}, v" "$WORK/frames-threshold/frame-00001.png" || fail "threshold 128 gives black and white frames"
+ok "controls set threshold 128: the cam's frames are black and white"
+omv "${CAM[@]}" controls set threshold 0
+omv "${CAM[@]}" controls set pattern 1
+[ "$(omv "${CAM[@]}" controls get pattern)" = checkers ] || fail "controls set select by index"
+omv "${CAM[@]}" controls set pattern gradient
+omv "${CAM[@]}" controls set note "hello note"
+[ "$(omv "${CAM[@]}" controls get note)" = "hello note" ] || fail "controls set lineedit"
+omv "${CAM[@]}" --quiet frames --count 1 --out "$WORK/frames-reset"
+# The cam writes its status text as it makes a frame.
+omv "${CAM[@]}" controls get status >"$WORK/status.txt"
+grep -q "hello note" "$WORK/status.txt" || fail "the note shows in the cam's status after a frame"
+"$PY" "$TESTS/pattern.py" "$WORK/frames-reset/frame-00001.png" --width 320 --height 240 --exact >/dev/null ||
+    fail "controls back at defaults: the exact test pattern again"
+ok "controls set select (index, name), lineedit; defaults give the exact pattern again"
+check_error "control out of range" "$OMV" "${CAM[@]}" controls set threshold 999
+check_error "read-only control" "$OMV" "${CAM[@]}" controls set fps 3
+check_error "no such control" "$OMV" "${CAM[@]}" controls get nosuch
+check_error "not a boolean" "$OMV" "${CAM[@]}" controls set mirror maybe
+
 # ---- run, stop ----
 cat >"$WORK/three.py" <<'EOF'
 for i in range(3):
@@ -190,12 +225,13 @@ omv "${CAM[@]}" stop
 wait_for 10 "omv stop to end the script" gone "$WORK/forever.pid"
 ok "run (no --follow) starts a script, stop ends it"
 
-# run --follow in tmux: output as it comes, Ctrl-C stops the script on the cam.
+# run --follow in tmux: output as it comes, Ctrl-C stops the script on the cam. (timeout
+# --foreground keeps omv in the terminal's process group, where Ctrl-C goes.)
 rm -f "$WORK/forever.pid"
 tmux new-session -d -s "$session" -x 160 -y 40 \
-    "timeout 120 '$OMV' --tcp $ADDR run '$WORK/forever.py' --follow; echo EXIT=\$?; sleep 600"
+    "timeout --foreground 120 '$OMV' --tcp $ADDR run '$WORK/forever.py' --follow; echo EXIT=\$?; sleep 600"
 pane() { tmux capture-pane -p -t "$session" -S -200; }
-pane_has() { pane | grep -q "$1"; }
+pane_has() { pane >"$WORK/pane.txt" && grep -q "$1" "$WORK/pane.txt"; }
 wait_for 20 "ticks in the tmux pane" pane_has "^tick 5$"
 tmux send-keys -t "$session" C-c
 wait_for 20 "omv run to exit after Ctrl-C" pane_has "^EXIT="
@@ -243,17 +279,18 @@ print("hello from the view script", flush=True)
 while True:
     time.sleep(1)
 EOF
-timeout 300 "$OMV" "${CAM[@]}" view --scale 2 --script "$WORK/view.py" >"$WORK/view.out" 2>"$WORK/view.err" &
+timeout 300 "$OMV" "${CAM[@]}" view --scale 2 --show-controls --script "$WORK/view.py" >"$WORK/view.out" 2>"$WORK/view.err" &
 VIEW_PID=$!
 pids+=($VIEW_PID)
-find_window() { xdotool search --name "^omv: tcp:" | head -n 1 | grep -q .; }
+find_window() { [ -n "$(xdotool search --name "^omv: tcp:")" ]; }
 wait_for 60 "the live view window" find_window
 WID=$(xdotool search --name "^omv: tcp:" | head -n 1)
 shot() { import -window "$WID" "$1" 2>/dev/null; }
-# match FILE W H CONDITION: the pattern is found in a screenshot and CONDITION (jq) holds.
+# match FILE W H CONDITION [pattern.py options]: the pattern is found in a screenshot and
+# CONDITION (jq) holds; the screenshot is kept as FILE.
 match() {
     shot "$WORK/shot.png" || return 1
-    "$PY" "$TESTS/pattern.py" "$WORK/shot.png" --width "$2" --height "$3" >"$WORK/match.json" || return 1
+    "$PY" "$TESTS/pattern.py" "$WORK/shot.png" --width "$2" --height "$3" "${@:5}" >"$WORK/match.json" || return 1
     jq -e "$4" "$WORK/match.json" >/dev/null || return 1
     cp "$WORK/shot.png" "$1"
 }
@@ -267,6 +304,22 @@ wait_for 20 "the script's output on the view's stdout" grep -q "hello from the v
 ok "live view: --script ran, its output printed"
 
 press() { xdotool windowfocus --sync "$WID" key "$1"; }
+click() { xdotool mousemove --window "$WID" "$1" "$2" click 1; }
+
+# The controls panel writes back: its "mirror" toggle (7th row, at this layout's fixed
+# position) makes the cam swap its frames left to right, which the screenshot must show.
+X_PANEL=$(jq .x "$WORK/match.json")
+[ "$X_PANEL" -gt 250 ] || fail "the controls panel is not left of the frame (frame at x $X_PANEL)"
+click 81 183
+wait_for 20 "the mirror toggle to mirror the frames" match "$OUT/view-mirrored.png" 320 240 \
+    '.mean_error < 2.0 and .covered < 0.001' --mirrored
+ok "live view: the controls panel's mirror toggle mirrored the cam's frames (mean error $(jq .mean_error "$WORK/match.json"))"
+click 81 183
+wait_for 20 "the mirror toggle to switch back" match "$WORK/unmirrored.png" 320 240 '.mean_error < 2.0'
+press c
+wait_for 20 "C to close the controls panel" match "$WORK/nopanel.png" 320 240 ".x < $X_PANEL and .mean_error < 2.0"
+ok "live view: C closes the controls panel (frame moves from x $X_PANEL to $(jq .x "$WORK/match.json"))"
+
 press p
 wait_for 20 "P to open the profiler overlay" match "$OUT/view-profiler.png" 320 240 '.covered > 0.01'
 ok "live view: P shows the profiler overlay over $(jq '.covered * 100 | floor' "$WORK/match.json")% of the frame"

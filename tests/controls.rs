@@ -47,7 +47,11 @@ fn expected<'a>(depth: &'a [u8], wave: &'a [u8]) -> Vec<(&'static str, ControlRe
             "slider_float",
             c(
                 "gain",
-                WidgetRef::Slider(Range { min: Number::Float(0.0), max: Number::Float(1.0), step: Number::Float(0.05) }),
+                WidgetRef::Slider(Range {
+                    min: Number::Float(0.0),
+                    max: Number::Float(1.0),
+                    step: Number::Float(0.05),
+                }),
                 ValueRef::Float(0.5),
                 Some("%"),
             ),
@@ -123,7 +127,10 @@ fn golden_blobs_decode_exactly_and_encode_to_the_same_bytes() {
         let mut buf = vec![0u8; blob.len()];
         assert_eq!(encode_controls(&mut buf, &[*control]), Ok(blob.len()), "{file}");
         assert_eq!(buf, blob, "{file}: re-encoded bytes differ");
-        assert_eq!(encode_controls(&mut buf[..blob.len() - 1], &[*control]), Err(openmvproto::controls::EncodeError::BufferFull));
+        assert_eq!(
+            encode_controls(&mut buf[..blob.len() - 1], &[*control]),
+            Err(openmvproto::controls::EncodeError::BufferFull)
+        );
     }
     assert_eq!(kinds.len(), WidgetKind::ALL.len(), "every widget type has a golden blob");
 
@@ -133,7 +140,10 @@ fn golden_blobs_decode_exactly_and_encode_to_the_same_bytes() {
     assert_eq!(got, want.iter().map(|(_, c)| *c).collect::<Vec<_>>());
     let owned = decode_controls(&all).unwrap();
     assert_eq!(owned.len(), want.len());
-    assert_eq!(owned[12].widget, Widget::Depth(DepthShape { width: 4, height: 3, min: Number::Int(0), max: Number::Int(1000) }));
+    assert_eq!(
+        owned[12].widget,
+        Widget::Depth(DepthShape { width: 4, height: 3, min: Number::Int(0), max: Number::Int(1000) })
+    );
     assert_eq!(owned[13].value, Value::Bytes(wave.clone()));
     let Widget::Waveform(w) = &owned[13].widget else { panic!("not a waveform") };
     assert_eq!(w.sample_rate(), Some(100.0));
@@ -191,7 +201,8 @@ fn checks_before_a_set_are_typed() {
     assert_eq!(s.check(Value::Float(12.5)), Err(Error::WrongType { expected: "integer" }));
     assert_eq!(s.check(Value::Int(256)), Err(Error::OutOfRange));
     assert_eq!(s.check(Value::Text("1".into())), Err(Error::WrongType { expected: "number" }));
-    let sel = Control { widget: Widget::Select(vec!["a".into(), "b".into()]), value: Value::Text("a".into()), ..slider() };
+    let sel =
+        Control { widget: Widget::Select(vec!["a".into(), "b".into()]), value: Value::Text("a".into()), ..slider() };
     assert_eq!(sel.check(Value::Int(1)), Ok(Value::Text("b".into())));
     assert_eq!(sel.check(Value::Text("c".into())), Err(Error::NotAnOption));
     let label = Control { widget: Widget::Label, ..slider() };
@@ -236,24 +247,45 @@ fn hostile_blobs_give_typed_errors() {
     tags.push(0x00);
     assert_eq!(err(&tags), DecodeError::TooDeep);
     // Huge lengths: text, bytes, arrays and maps claiming far more than there is.
-    assert_eq!(err(&field_with(&[0x02, 0x7b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 1)), DecodeError::Truncated);
+    assert_eq!(
+        err(&field_with(&[0x02, 0x7b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 1)),
+        DecodeError::Truncated
+    );
     assert_eq!(err(&field_with(&[0x08, 0x5a, 0x7f, 0xff, 0xff, 0xff], 1)), DecodeError::Truncated);
-    assert_eq!(err(&field_with(&[0x02, 0x9b, 0, 0, 0, 1, 0, 0, 0, 0], 1)), DecodeError::TooMany { what: "list items", limit: limits::MAX_LIST_LEN });
-    assert_eq!(err(&[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), DecodeError::TooMany { what: "fields", limit: limits::MAX_FIELDS });
-    assert_eq!(err(&[0x81, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0]), DecodeError::TooMany { what: "map entries", limit: limits::MAX_ENTRIES });
+    assert_eq!(
+        err(&field_with(&[0x02, 0x9b, 0, 0, 0, 1, 0, 0, 0, 0], 1)),
+        DecodeError::TooMany { what: "list items", limit: limits::MAX_LIST_LEN }
+    );
+    assert_eq!(
+        err(&[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+        DecodeError::TooMany { what: "fields", limit: limits::MAX_FIELDS }
+    );
+    assert_eq!(
+        err(&[0x81, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0]),
+        DecodeError::TooMany { what: "map entries", limit: limits::MAX_ENTRIES }
+    );
     assert_eq!(err(&vec![0x80; limits::MAX_BLOB_LEN + 1]), DecodeError::TooLarge);
     // Wrong types.
     assert_eq!(err(&[0xa0]), DecodeError::WrongType { key: None, expected: "array" });
     assert_eq!(err(&[0x81, 0x01]), DecodeError::WrongType { key: None, expected: "map" });
-    assert_eq!(err(&[0x81, 0xa2, 0x00, 0x01, 0x38, 0x1d, 0x61, b'x']), DecodeError::WrongType { key: Some(0), expected: "text" });
-    assert_eq!(err(&field_with(&[0x38, 0x1e, 0x61, b'x'], 1)), DecodeError::WrongType { key: Some(-31), expected: "number" });
+    assert_eq!(
+        err(&[0x81, 0xa2, 0x00, 0x01, 0x38, 0x1d, 0x61, b'x']),
+        DecodeError::WrongType { key: Some(0), expected: "text" }
+    );
+    assert_eq!(
+        err(&field_with(&[0x38, 0x1e, 0x61, b'x'], 1)),
+        DecodeError::WrongType { key: Some(-31), expected: "number" }
+    );
     assert_eq!(err(&field_with(&[0x38, 0x13, 0x20], 1)), DecodeError::WrongType { key: Some(-20), expected: "u32" });
     assert_eq!(err(&field_with(&[0x02, 0xa0], 1)), DecodeError::Unsupported(Unsupported::MapValue));
     assert_eq!(err(&field_with(&[0x02, 0xc1, 0x00], 1)), DecodeError::Unsupported(Unsupported::Tag));
     assert_eq!(err(&field_with(&[0x02, 0xf7], 1)), DecodeError::Unsupported(Unsupported::Simple));
     assert_eq!(err(&field_with(&[0x02, 0x9f, 0xff], 1)), DecodeError::Unsupported(Unsupported::IndefiniteLength));
     assert_eq!(err(&[0x9f, 0xff]), DecodeError::Unsupported(Unsupported::IndefiniteLength));
-    assert_eq!(err(&field_with(&[0x02, 0x3b, 0xff, 0, 0, 0, 0, 0, 0, 0], 1)), DecodeError::Unsupported(Unsupported::BigInteger));
+    assert_eq!(
+        err(&field_with(&[0x02, 0x3b, 0xff, 0, 0, 0, 0, 0, 0, 0], 1)),
+        DecodeError::Unsupported(Unsupported::BigInteger)
+    );
     // Missing and duplicate keys, bad UTF-8, reserved encodings, trailing bytes.
     assert_eq!(err(&[0x81, 0xa1, 0x00, 0x61, b'a']), DecodeError::MissingKey(-30));
     assert_eq!(err(&field_with(&[0x00, 0x61, b'b'], 1)), DecodeError::DuplicateKey(0));

@@ -1,7 +1,9 @@
 //! Property tests of the controls codec: arbitrary and mutated blobs never panic, and whatever
 //! decodes re-encodes to a blob that decodes to the same fields.
 
-use openmvproto::controls::{decode_controls, encode_updates_vec, Control, ControlRef, Controls, Updates, Value, Writer};
+use openmvproto::controls::{
+    decode_controls, encode_updates_vec, Control, ControlRef, Controls, Updates, Value, Writer,
+};
 use proptest::prelude::*;
 
 fn golden_all() -> Vec<u8> {
@@ -28,7 +30,10 @@ fn check(blob: &[u8]) {
         let b: Vec<Control> = fields.iter().map(Control::from_ref).collect();
         // Values under keys the encoder does not write for a widget (a label's data bytes) may
         // go; names, widgets and units stay.
-        assert_eq!(a.iter().map(|c| (&c.name, &c.widget, &c.unit)).collect::<Vec<_>>(), b.iter().map(|c| (&c.name, &c.widget, &c.unit)).collect::<Vec<_>>());
+        assert_eq!(
+            a.iter().map(|c| (&c.name, &c.widget, &c.unit)).collect::<Vec<_>>(),
+            b.iter().map(|c| (&c.name, &c.widget, &c.unit)).collect::<Vec<_>>()
+        );
     }
     if let Ok(u) = Updates::parse(blob) {
         assert!(u.iter().count() <= u.records());

@@ -80,7 +80,10 @@ fn run(seed: u64, ack: bool, faults: Faults) -> (u32, u32) {
                 assert!(
                     matches!(
                         e,
-                        RequestError::Timeout | RequestError::Nak(_) | RequestError::Unexpected | RequestError::Sequence
+                        RequestError::Timeout
+                            | RequestError::Nak(_)
+                            | RequestError::Unexpected
+                            | RequestError::Sequence
                     ),
                     "{e:?}"
                 );

@@ -11,10 +11,13 @@ import io.openmv.proto.ByteFeed
 import io.openmv.proto.Camera
 import io.openmv.proto.CameraException
 import io.openmv.proto.ConnectOptions
+import io.openmv.proto.ControlUpdate
+import io.openmv.proto.ControlValue
 import io.openmv.proto.EventListener
 import io.openmv.proto.Frame
 import io.openmv.proto.PixelFormat
 import io.openmv.proto.Transport
+import io.openmv.proto.WidgetType
 import io.openmv.proto.defaultConnectOptions
 import io.openmv.proto.frameToRgb888
 import io.openmv.proto.protocolVersion
@@ -273,6 +276,39 @@ fun main(args: Array<String>) {
         check(opts == defaultConnectOptions()) { "$opts" }
         check(opts.maxPayload.toInt() == 4082 && opts.timeoutMs == 1000u) { "$opts" }
         check(protocolVersion().major.toInt() == 1) { "protocol version" }
+    }
+
+    test("typed controls") {
+        val cam = Camera.openTcp(addr, ConnectOptions())
+        try {
+            val controls = cam.controls("controls")
+            val kinds = controls.map { it.widget }.toSet()
+            check(kinds == WidgetType.values().toSet() - WidgetType.OTHER) { "${controls.map { it.widgetName }}" }
+            cam.setControl("controls", "threshold", ControlValue.Int(42L))
+            val t = cam.control("controls", "threshold")
+            check(t.value == ControlValue.Int(42L)) { "${t.value}" }
+            check(t.widget == WidgetType.SLIDER && t.max == 255.0 && t.integral && t.writable) { "$t" }
+            expectThrows<CameraException.InvalidArgument>("out of range") {
+                cam.setControl("controls", "threshold", ControlValue.Int(300L))
+            }
+            cam.setControls(
+                "controls",
+                listOf(ControlUpdate("mirror", ControlValue.Bool(true)), ControlUpdate("pattern", ControlValue.Text("solid"))),
+            )
+            check(cam.control("controls", "pattern").value == ControlValue.Text("solid")) { "pattern" }
+            check(cam.control("controls", "mirror").value == ControlValue.Bool(true)) { "mirror" }
+        } finally {
+            // The other tests expect the plain test pattern from this cam.
+            cam.setControls(
+                "controls",
+                listOf(
+                    ControlUpdate("threshold", ControlValue.Int(0L)),
+                    ControlUpdate("mirror", ControlValue.Bool(false)),
+                    ControlUpdate("pattern", ControlValue.Text("gradient")),
+                ),
+            )
+            cam.close()
+        }
     }
 
     test("built-in TCP transport") {

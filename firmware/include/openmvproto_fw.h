@@ -22,6 +22,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(OMV_FW_CONTROLS)
+// A value a field cannot take (wrong type, not an option, text or data too long, no such
+// field, or a name or option that is not UTF-8).
+#define OMV_FW_ERR_CONTROL -20
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Widget of `omv_fw_controls_add_range`.
+#define OMV_FW_CONTROL_SLIDER 0
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+#define OMV_FW_CONTROL_SPINBOX 1
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Widget of `omv_fw_controls_add_choice`.
+#define OMV_FW_CONTROL_SELECT 0
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+#define OMV_FW_CONTROL_RADIO 1
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Widget of `omv_fw_controls_add_text`.
+#define OMV_FW_CONTROL_TEXT 0
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+#define OMV_FW_CONTROL_LINEEDIT 1
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+#define OMV_FW_CONTROL_LABEL_TEXT 2
+#endif
+
 // Result codes of the API: 0 or a positive value (an id, a count) on success.
 #define OMV_FW_OK 0
 
@@ -120,6 +157,11 @@
 
 // Default packet buffer; the device's max_payload is at most this minus 14.
 #define OMV_FW_PACKET_BUF 4096
+
+#if defined(OMV_FW_CONTROLS)
+// A controls channel in caller storage (`omv_fw_controls_t`). Opaque.
+typedef struct omv_fw_controls_t omv_fw_controls_t;
+#endif
 
 // The C handle `omv_fw_t`.
 typedef struct omv_fw_t omv_fw_t;
@@ -255,6 +297,16 @@ typedef struct {
   uint32_t source;
 } omv_fw_stream_status_t;
 
+#if defined(OMV_FW_CONTROLS)
+// Called before the fields are encoded for the host (refresh live values), and after a host
+// write changed field `index`. Either may be NULL.
+typedef struct {
+  void (*on_read)(void *user, omv_fw_controls_t *ctl);
+  void (*on_write)(void *user, omv_fw_controls_t *ctl, size_t index);
+  void *user;
+} omv_fw_controls_hooks_t;
+#endif
+
 
 
 
@@ -270,7 +322,8 @@ extern "C" {
 // `out` is NULL or valid for writing one `omv_fw_config_t`.
 int32_t omv_fw_config_default(omv_fw_config_t *out);
 
-// Bytes of storage `omv_fw_init` needs (about 10 KiB: two 4096-byte packet buffers).
+// Bytes of storage `omv_fw_init` needs (about 6 KiB at the default sizes: the 4096-byte
+// receive packet buffer, a 526-byte transmit buffer, the channel table; see `sizes`).
 size_t omv_fw_storage_size(void);
 
 // Alignment the storage must have.
@@ -278,7 +331,7 @@ size_t omv_fw_storage_align(void);
 
 // Builds an engine in `storage` (`size` bytes, aligned to `omv_fw_storage_align()`) and
 // returns its handle in `*out`. The engine is built in place in the storage: this call, like
-// `omv_fw_poll` and the others, needs about 1.5 KiB of stack.
+// `omv_fw_poll` and the others, needs about 1 KiB of stack.
 //
 // # Safety
 // `storage` is valid for `size` bytes and reserved for the instance as long as the handle
@@ -432,6 +485,256 @@ int32_t omv_fw_stream_publish(omv_fw_t *fw,
 // # Safety
 // `fw` is NULL or a live handle; `out` is NULL or writable.
 int32_t omv_fw_stream_status(omv_fw_t *fw, omv_fw_stream_status_t *out);
+
+#if defined(OMV_FW_CONTROLS)
+// Bytes of storage for a controls channel of up to `max_fields` fields.
+size_t omv_fw_controls_storage_size(size_t max_fields);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Alignment the storage needs.
+size_t omv_fw_controls_storage_align(void);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Sets up a controls channel in `storage`: `out` holds the encoded fields (size it for every
+// field at its longest), `input` the largest write the host may send.
+//
+// # Safety
+// `storage` valid for `size` bytes, and `out`, `input` for their lengths, used by nobody
+// else while the channel exists; `hooks` NULL or readable (copied); `ctl` NULL or writable.
+int32_t omv_fw_controls_init(uint8_t *storage,
+                             size_t size,
+                             size_t max_fields,
+                             uint8_t *out,
+                             size_t out_len,
+                             uint8_t *input,
+                             size_t input_len,
+                             const omv_fw_controls_hooks_t *hooks,
+                             omv_fw_controls_t **ctl);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A read-only number label (`unit` may be NULL).
+//
+// # Safety
+// `ctl` NULL or live; `name`, `unit` NULL or static NUL-terminated UTF-8.
+int32_t omv_fw_controls_add_label(omv_fw_controls_t *ctl,
+                                  const char *name,
+                                  double value,
+                                  bool integral,
+                                  const char *unit);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A slider or spin box (`widget` OMV_FW_CONTROL_SLIDER / _SPINBOX); `integral` makes every
+// number an integer.
+//
+// # Safety
+// As `omv_fw_controls_add_label`.
+int32_t omv_fw_controls_add_range(omv_fw_controls_t *ctl,
+                                  const char *name,
+                                  uint8_t widget,
+                                  double min,
+                                  double max,
+                                  double step,
+                                  double value,
+                                  bool integral,
+                                  const char *unit);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A toggle.
+//
+// # Safety
+// `ctl` NULL or live; `name` NULL or static NUL-terminated UTF-8.
+int32_t omv_fw_controls_add_toggle(omv_fw_controls_t *ctl, const char *name, bool on);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A push button (the host sets it true; the cam sets it back).
+//
+// # Safety
+// As `omv_fw_controls_add_toggle`.
+int32_t omv_fw_controls_add_pushbutton(omv_fw_controls_t *ctl, const char *name);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A select or radio (`widget` OMV_FW_CONTROL_SELECT / _RADIO) of the NULL-terminated list
+// `options` (at most 32), `index` chosen.
+//
+// # Safety
+// `ctl` NULL or live; `name` and `options` (the array and its strings) static.
+int32_t omv_fw_controls_add_choice(omv_fw_controls_t *ctl,
+                                   const char *name,
+                                   uint8_t widget,
+                                   const char *const *options,
+                                   size_t index);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A text (read-only), line edit or text label (`widget` OMV_FW_CONTROL_TEXT / _LINEEDIT /
+// _LABEL_TEXT) holding at most `cap` bytes of UTF-8 in `buf`.
+//
+// # Safety
+// `ctl` NULL or live; `name` static; `buf` valid for `cap` bytes while the channel is used.
+int32_t omv_fw_controls_add_text(omv_fw_controls_t *ctl,
+                                 const char *name,
+                                 uint8_t widget,
+                                 uint8_t *buf,
+                                 size_t cap);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A depth image of `width` x `height` 16-bit values between `min` and `max`, up to `cap`
+// bytes in `buf` (set with `omv_fw_controls_set_bytes`).
+//
+// # Safety
+// As `omv_fw_controls_add_text`.
+int32_t omv_fw_controls_add_depth(omv_fw_controls_t *ctl,
+                                  const char *name,
+                                  uint32_t width,
+                                  uint32_t height,
+                                  int32_t min,
+                                  int32_t max,
+                                  uint8_t *buf,
+                                  size_t cap);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A waveform of `series` interleaved series of samples of `typecode` (NULL: "H") between
+// `min` and `max` at `sample_rate` per second (0: unknown), up to `cap` bytes in `buf` (set
+// with `omv_fw_controls_set_waveform`).
+//
+// # Safety
+// As `omv_fw_controls_add_text`; `unit` and `typecode` NULL or static.
+int32_t omv_fw_controls_add_waveform(omv_fw_controls_t *ctl,
+                                     const char *name,
+                                     uint32_t series,
+                                     int32_t min,
+                                     int32_t max,
+                                     double sample_rate,
+                                     const char *typecode,
+                                     const char *unit,
+                                     uint8_t *buf,
+                                     size_t cap);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Ends the declarations: the channel is ready for `omv_fw_channel_register(fw, name,
+// omv_fw_controls_ops(), ctl)`.
+//
+// # Safety
+// `ctl` NULL or live.
+int32_t omv_fw_controls_start(omv_fw_controls_t *ctl);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// The index of the field called `name`, or OMV_FW_ERR_CONTROL.
+//
+// # Safety
+// `ctl` NULL or live; `name` NULL or NUL-terminated.
+int32_t omv_fw_controls_find(omv_fw_controls_t *ctl, const char *name);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A toggle's or push button's state.
+//
+// # Safety
+// `ctl` NULL or live; `out` NULL or writable.
+int32_t omv_fw_controls_get_bool(omv_fw_controls_t *ctl, size_t index, bool *out);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A label's, slider's or spin box's number.
+//
+// # Safety
+// As `omv_fw_controls_get_bool`.
+int32_t omv_fw_controls_get_number(omv_fw_controls_t *ctl, size_t index, double *out);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A select's or radio's chosen index.
+//
+// # Safety
+// As `omv_fw_controls_get_bool`.
+int32_t omv_fw_controls_get_choice(omv_fw_controls_t *ctl, size_t index, size_t *out);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// A text field's bytes (UTF-8, not NUL-terminated): `*text` points into its buffer.
+//
+// # Safety
+// `ctl` NULL or live; `text`, `len` NULL or writable.
+int32_t omv_fw_controls_get_text(omv_fw_controls_t *ctl,
+                                 size_t index,
+                                 const uint8_t **text,
+                                 size_t *len);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Sets a toggle or push button.
+//
+// # Safety
+// `ctl` NULL or live.
+int32_t omv_fw_controls_set_bool(omv_fw_controls_t *ctl, size_t index, bool value);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Sets a label, slider or spin box (an integer field keeps integers).
+//
+// # Safety
+// `ctl` NULL or live.
+int32_t omv_fw_controls_set_number(omv_fw_controls_t *ctl, size_t index, double value);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Picks a select's or radio's option.
+//
+// # Safety
+// `ctl` NULL or live.
+int32_t omv_fw_controls_set_choice(omv_fw_controls_t *ctl, size_t index, size_t choice);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Sets a text field from `len` bytes of UTF-8.
+//
+// # Safety
+// `ctl` NULL or live; `text` NULL or `len` readable bytes.
+int32_t omv_fw_controls_set_text(omv_fw_controls_t *ctl,
+                                 size_t index,
+                                 const uint8_t *text,
+                                 size_t len);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Sets a depth image's data.
+//
+// # Safety
+// `ctl` NULL or live; `data` NULL or `len` readable bytes.
+int32_t omv_fw_controls_set_bytes(omv_fw_controls_t *ctl,
+                                  size_t index,
+                                  const uint8_t *data,
+                                  size_t len);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// Sets a waveform's samples (interleaved series) and their clock in microseconds.
+//
+// # Safety
+// As `omv_fw_controls_set_bytes`.
+int32_t omv_fw_controls_set_waveform(omv_fw_controls_t *ctl,
+                                     size_t index,
+                                     const uint8_t *data,
+                                     size_t len,
+                                     uint64_t time_us);
+#endif
+
+#if defined(OMV_FW_CONTROLS)
+// The channel operations of a started controls channel, for `omv_fw_channel_register`
+// with the handle as its user pointer.
+const omv_fw_channel_ops_t *omv_fw_controls_ops(void);
+#endif
 
 #ifdef __cplusplus
 } // extern "C"

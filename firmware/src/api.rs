@@ -77,7 +77,8 @@ pub unsafe extern "C" fn omv_fw_config_default(out: *mut Config) -> i32 {
     OMV_FW_OK
 }
 
-/// Bytes of storage `omv_fw_init` needs (about 10 KiB: two 4096-byte packet buffers).
+/// Bytes of storage `omv_fw_init` needs (about 6 KiB at the default sizes: the 4096-byte
+/// receive packet buffer, a 526-byte transmit buffer, the channel table; see `sizes`).
 #[no_mangle]
 pub extern "C" fn omv_fw_storage_size() -> usize {
     STORAGE_SIZE
@@ -91,7 +92,7 @@ pub extern "C" fn omv_fw_storage_align() -> usize {
 
 /// Builds an engine in `storage` (`size` bytes, aligned to `omv_fw_storage_align()`) and
 /// returns its handle in `*out`. The engine is built in place in the storage: this call, like
-/// `omv_fw_poll` and the others, needs about 1.5 KiB of stack.
+/// `omv_fw_poll` and the others, needs about 1 KiB of stack.
 ///
 /// # Safety
 /// `storage` is valid for `size` bytes and reserved for the instance as long as the handle

@@ -1,5 +1,5 @@
-//! Adapters between the engine's traits and what lives in C or in the instance storage:
-//! a channel behind a C vtable, a proxy to a built-in channel, and the board hooks.
+//! Adapters between the engine's traits and what lives in C: a channel behind a C vtable,
+//! and the board hooks.
 
 use core::ffi::c_void;
 
@@ -8,7 +8,7 @@ use openmvproto::device::Board;
 use openmvproto::framing::payload::{HwCaps, MemoryEntry, Semver, SysInfo as WireSysInfo, Version};
 use openmvproto::framing::Status;
 
-use crate::types::{BoardInfo, ChannelOps, MemoryPool, SysInfo};
+use crate::types::{BoardInfo, ChannelOps, MemoryPool};
 
 /// A protocol status from a C callback's result (0 success; unknown or negative: FAILED).
 fn status(code: i32) -> Result<(), Status> {
@@ -130,106 +130,14 @@ impl Channel for CChannel {
     }
 }
 
-/// Stands in the registry for a built-in channel that the C API also reaches between engine
-/// calls, so that no long-lived `&mut` to the channel itself exists. Dynamic dispatch keeps
-/// one copy of the forwarding code for all three built-ins.
-#[derive(Debug)]
-pub struct Proxy {
-    target: *mut dyn Channel,
-}
-
-impl Proxy {
-    /// Not registered yet (never dereferenced).
-    pub const DANGLING: Proxy = Proxy { target: core::ptr::null_mut::<CChannel>() as *mut dyn Channel };
-
-    pub fn new(target: *mut dyn Channel) -> Self {
-        Proxy { target }
-    }
-
-    fn get(&mut self) -> &mut dyn Channel {
-        // SAFETY: `target` points into the same instance storage and is set before the proxy is
-        // registered. The engine runs one call at a time (the instance's re-entrancy guard), and
-        // the C API's own accesses to the channel happen only between engine calls, so this
-        // `&mut` is the only one while it lives.
-        unsafe { &mut *self.target }
-    }
-}
-
-impl Channel for Proxy {
-    fn flags(&self) -> ChannelFlags {
-        // SAFETY: as in `get`; a shared read of the target.
-        unsafe { (*self.target).flags() }
-    }
-    fn init(&mut self) -> Result<(), Status> {
-        self.get().init()
-    }
-    fn poll(&mut self) -> bool {
-        self.get().poll()
-    }
-    fn lock(&mut self) -> bool {
-        self.get().lock()
-    }
-    fn unlock(&mut self) -> bool {
-        self.get().unlock()
-    }
-    fn size(&mut self) -> Option<u32> {
-        self.get().size()
-    }
-    fn shape(&mut self, dims: &mut [u32; 4]) -> Option<usize> {
-        self.get().shape(dims)
-    }
-    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Status> {
-        self.get().read(offset, buf)
-    }
-    fn readp(&mut self, offset: u32, len: usize) -> Option<&[u8]> {
-        self.get().readp(offset, len)
-    }
-    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), Status> {
-        self.get().write(offset, data)
-    }
-    fn flush(&mut self) {
-        self.get().flush()
-    }
-    fn ioctl(&mut self, request: u32, arg: &[u8]) -> Result<(), Status> {
-        self.get().ioctl(request, arg)
-    }
-}
-
 /// Pools SYS_MEMORY reports at most (the engine's own limit).
 const MEMORY_POOLS: usize = 8;
 
-/// The board as C described it.
+/// The board as C described it; all-zero bytes are a valid empty board (see `instance::init`).
 #[derive(Clone, Copy, Debug)]
 pub struct CBoard {
     pub info: BoardInfo,
     pub hw_crc: bool,
-}
-
-impl CBoard {
-    pub const fn empty(hw_crc: bool) -> Self {
-        CBoard {
-            info: BoardInfo {
-                info: SysInfo {
-                    cpu_id: 0,
-                    dev_id: [0; 3],
-                    usb_id: 0,
-                    chip_id: [0; 3],
-                    hw_caps: [0; 2],
-                    flash_kb: 0,
-                    ram_kb: 0,
-                    framebuffer_kb: 0,
-                    stream_buffer_kb: 0,
-                },
-                bootloader_version: [0; 3],
-                firmware_version: [0; 3],
-                memory: None,
-                reset: None,
-                boot: None,
-                user: core::ptr::null_mut(),
-            },
-            hw_crc,
-        }
-    }
 }
 
 impl Board for CBoard {

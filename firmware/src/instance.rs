@@ -1,7 +1,7 @@
 //! One engine instance, laid out in storage the caller provides (no globals, no heap).
 //!
 //! The instance is self-referential: its registry borrows the channel glue, the built-in
-//! proxies and the board that live beside it. It is therefore never moved and never reached
+//! channels and the board that live beside it. It is therefore never moved and never reached
 //! through one `&mut Instance`; every access goes through raw field pointers, so the parts
 //! the registry borrows, the receive ring the interrupt handler shares, and the engine state
 //! the main loop uses stay disjoint.
@@ -13,16 +13,14 @@ use core::ptr::{addr_of, addr_of_mut};
 use core::time::Duration;
 
 use openmvproto::channels::{Channel, ChannelFlags, FrameChannel, RingChannel, ScriptChannel};
-use openmvproto::device::{
-    Device, DeviceConfig, Event, EventError, Registry, RegistryError, FIRST_DYNAMIC_ID,
-};
+use openmvproto::device::{Device, DeviceConfig, Event, EventError, Registry, RegistryError, FIRST_DYNAMIC_ID};
 use openmvproto::framing::payload::{event, CapFlags, Caps};
 use openmvproto::framing::{max_payload_for, ChannelId, MIN_MAX_PAYLOAD};
 use openmvproto::reliability::RetransmitPolicy;
 use openmvproto::time::Instant;
 
 use crate::crc::FwCrc;
-use crate::glue::{CBoard, CChannel, Proxy};
+use crate::glue::{CBoard, CChannel};
 use crate::ring::SpscRing;
 use crate::sizes::{C_CHANNELS, PACKET_BUF, TX_BUF};
 use crate::types::*;
@@ -39,12 +37,9 @@ pub struct Instance {
     rx: SpscRing,
     // Borrowed by the registry while registered (a free entry has no ops table).
     glue: [CChannel; C_CHANNELS],
-    stdin_proxy: Proxy,
-    stdout_proxy: Proxy,
-    stream_proxy: Proxy,
     board: CBoard,
-    // Reached by the proxies during engine calls and by the C API between them, always
-    // through raw pointers derived from the instance (never through a stored reference).
+    // Borrowed by the registry while registered; the C API reaches them through the
+    // registry's reference (`Ctx::builtin_channel`).
     // Initialised while the matching bit of `Engine::builtins` is set.
     stdin: MaybeUninit<ScriptChannel<'static>>,
     stdout: MaybeUninit<RingChannel<'static>>,
@@ -123,17 +118,14 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
     let config = device_config(cfg)?;
     let p = storage.cast::<Instance>();
     // SAFETY: `p` is aligned and has room for an `Instance` (checked above) and the caller
-    // gives us the storage. Each field is written in place, without reading the old bytes;
-    // no field has drop glue, so overwriting an earlier instance is fine.
+    // gives us the storage. It is zeroed first (one memset, less code than writing each zero
+    // field): all-zero bytes are a valid `Cell<bool>` (false), `SpscRing` (empty), glue table
+    // (every entry free: null pointers, no flags) and `CBoard` (null pointers, `None`
+    // callbacks, zero numbers), which are therefore not written again. Every other field is
+    // written in place; no field has drop glue, so overwriting an earlier instance is fine.
     unsafe {
-        addr_of_mut!((*p).magic).write(0);
-        addr_of_mut!((*p).busy).write(Cell::new(false));
-        addr_of_mut!((*p).rx).write(SpscRing::new());
-        addr_of_mut!((*p).glue).write([CChannel::EMPTY; C_CHANNELS]);
-        addr_of_mut!((*p).stdin_proxy).write(Proxy::DANGLING);
-        addr_of_mut!((*p).stdout_proxy).write(Proxy::DANGLING);
-        addr_of_mut!((*p).stream_proxy).write(Proxy::DANGLING);
-        addr_of_mut!((*p).board).write(CBoard::empty(crc.is_hardware()));
+        storage.write_bytes(0, STORAGE_SIZE);
+        addr_of_mut!((*p).board.hw_crc).write(crc.is_hardware());
         let e = addr_of_mut!((*p).engine);
         // Built in place: by value the engine's two packet buffers would pass over the stack.
         // A `MaybeUninit<T>` has the layout of `T`, and the field is not yet initialised.
@@ -228,7 +220,7 @@ impl Ctx<'_> {
     pub fn poll(&mut self, now_ms: u32) {
         let e = &mut *self.engine;
         // u32 milliseconds wrap every ~49.7 days; the engine's clock is 64-bit.
-        e.now = e.now + Duration::from_millis(now_ms.wrapping_sub(e.last_ms).into());
+        e.now = Instant::from_millis(e.now.as_millis() + u64::from(now_ms.wrapping_sub(e.last_ms)));
         e.last_ms = now_ms;
         let now = e.now;
         let dropped = self.rx.dropped();
@@ -252,8 +244,8 @@ impl Ctx<'_> {
                 break;
             }
         }
-        let notify =
-            self.stdout().is_some_and(|s| !s.is_empty()) && now_ms.wrapping_sub(self.engine.stdout_notified_ms) >= STDOUT_NOTIFY_EVERY_MS;
+        let notify = self.stdout().is_some_and(|s| !s.is_empty())
+            && now_ms.wrapping_sub(self.engine.stdout_notified_ms) >= STDOUT_NOTIFY_EVERY_MS;
         if notify {
             self.stdout_notify();
         }
@@ -353,30 +345,28 @@ impl Ctx<'_> {
             return OMV_FW_ERR_ID;
         }
         let p = self.inst;
-        // SAFETY: the id is free, so neither the proxy nor the channel storage is borrowed by
-        // the registry or referenced elsewhere; both live in the instance storage, which
-        // outlives the registration. The target pointer is derived from the instance pointer
-        // with no reference in between, like every later access to the channel.
+        // SAFETY: the id is free, so the channel storage is not borrowed by the registry nor
+        // referenced elsewhere; it lives in the instance storage, which outlives the
+        // registration. From here on the registry's reference is the only way to the channel
+        // (see `builtin_channel`).
         let (name, chan): (&str, &'static mut dyn Channel) = unsafe {
-            let (name, target, proxy): (_, *mut dyn Channel, _) = match id {
+            match id {
                 OMV_FW_ID_STDIN => {
                     let c = addr_of_mut!((*p).stdin).cast::<ScriptChannel<'static>>();
                     c.write(ScriptChannel::new(buf));
-                    ("stdin", c, addr_of_mut!((*p).stdin_proxy))
+                    ("stdin", &mut *c)
                 }
                 OMV_FW_ID_STDOUT => {
                     let c = addr_of_mut!((*p).stdout).cast::<RingChannel<'static>>();
                     c.write(RingChannel::new(buf));
-                    ("stdout", c, addr_of_mut!((*p).stdout_proxy))
+                    ("stdout", &mut *c)
                 }
                 _ => {
                     let c = addr_of_mut!((*p).stream).cast::<FrameChannel<'static>>();
                     c.write(FrameChannel::new(buf));
-                    ("stream", c, addr_of_mut!((*p).stream_proxy))
+                    ("stream", &mut *c)
                 }
-            };
-            proxy.write(Proxy::new(target));
-            (name, &mut *proxy)
+            }
         };
         match self.engine.registry.register_static(ChannelId(id), name, chan) {
             Ok(_) => {
@@ -387,24 +377,34 @@ impl Ctx<'_> {
         }
     }
 
-    fn builtin(&self, id: u8) -> bool {
-        self.engine.builtins & (1 << id) != 0
+    /// The built-in channel registered at `id`, reborrowed from the registry, which holds the
+    /// only reference to it. `T` must be the type `register_builtin` put at that id.
+    ///
+    /// # Safety
+    /// `T` is `ScriptChannel` for stdin, `RingChannel` for stdout, `FrameChannel` for stream.
+    unsafe fn builtin_channel<T>(&mut self, id: u8) -> Option<&mut T> {
+        if self.engine.builtins & (1 << id) == 0 {
+            return None;
+        }
+        let c: *mut dyn Channel = self.engine.registry.get(ChannelId(id))?;
+        // SAFETY: the bit says the channel at `id` is the built-in whose type the caller names;
+        // the result reborrows the registry's reference for as long as `self` is borrowed.
+        Some(unsafe { &mut *c.cast::<T>() })
     }
 
     pub fn stdin(&mut self) -> Option<&mut ScriptChannel<'static>> {
-        // SAFETY: initialised while registered; between engine calls (the borrow of `self`
-        // excludes them) nothing else references it; the proxy only dereferences during them.
-        self.builtin(OMV_FW_ID_STDIN).then(|| unsafe { &mut *addr_of_mut!((*self.inst).stdin).cast() })
+        // SAFETY: stdin is a `ScriptChannel`.
+        unsafe { self.builtin_channel(OMV_FW_ID_STDIN) }
     }
 
     pub fn stdout(&mut self) -> Option<&mut RingChannel<'static>> {
-        // SAFETY: as for `stdin`.
-        self.builtin(OMV_FW_ID_STDOUT).then(|| unsafe { &mut *addr_of_mut!((*self.inst).stdout).cast() })
+        // SAFETY: stdout is a `RingChannel`.
+        unsafe { self.builtin_channel(OMV_FW_ID_STDOUT) }
     }
 
     pub fn stream(&mut self) -> Option<&mut FrameChannel<'static>> {
-        // SAFETY: as for `stdin`.
-        self.builtin(OMV_FW_ID_STREAM).then(|| unsafe { &mut *addr_of_mut!((*self.inst).stream).cast() })
+        // SAFETY: stream is a `FrameChannel`.
+        unsafe { self.builtin_channel(OMV_FW_ID_STREAM) }
     }
 
     /// Queues stdout's NOTIFY and restarts its 50 ms period.

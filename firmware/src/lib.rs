@@ -15,6 +15,8 @@ extern crate std;
 
 pub mod api;
 pub mod api_builtins;
+#[cfg(feature = "controls")]
+pub mod api_controls;
 mod crc;
 mod glue;
 mod instance;

@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
         }
         let n = w.len();
         let again = Controls::parse(&buf[..n]).expect("re-encoded blob decodes");
-        assert!(again.iter().map(|f| (f.name, f.widget.kind(), f.unit)).eq(fields.iter().map(|f| (f.name, f.widget.kind(), f.unit))));
+        assert!(again.iter().map(|f| (f.name, f.widget.kind(), f.unit)).eq(fields.iter().map(|f| (
+            f.name,
+            f.widget.kind(),
+            f.unit
+        ))));
     }
     if let Ok(u) = Updates::parse(data) {
         assert!(u.iter().count() <= u.records());

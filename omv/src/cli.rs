@@ -104,6 +104,9 @@ pub enum Cmd {
     Channel(ChannelCmd),
     /// Throughput and latency; with --compare, the same against openmv 1.0.7.
     Bench(BenchArgs),
+    /// Typed controls the cam publishes on a channel (list, get, set).
+    #[command(subcommand)]
+    Controls(ControlsCmd),
     /// Start a virtual cam on a pseudo-terminal or TCP (as `omv-vcam`).
     Vcam(VcamArgs),
 }
@@ -241,6 +244,28 @@ pub struct BenchArgs {
     /// Python with openmv 1.0.7 installed (default: $OMV_OPENMV_PYTHON, else python3).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ControlsCmd {
+    /// Every control with its widget, value, unit, range or options.
+    List {
+        #[arg(long, default_value = "controls")]
+        channel: String,
+    },
+    /// One control's value.
+    Get {
+        name: String,
+        #[arg(long, default_value = "controls")]
+        channel: String,
+    },
+    /// Set a control: a number, true/false, an option's name or index, or text.
+    Set {
+        name: String,
+        value: String,
+        #[arg(long, default_value = "controls")]
+        channel: String,
+    },
 }
 
 #[derive(Args, Debug)]

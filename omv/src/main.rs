@@ -28,9 +28,7 @@ fn init_logging(debug: bool, quiet: bool) {
     } else {
         "warn"
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
-        .format_target(debug)
-        .init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).format_target(debug).init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -45,11 +43,24 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Cmd::Frames(a)) => commands::frames::frames(link, a).map(|()| 0),
         Some(Cmd::Channel(c)) => commands::channel::channel(link, c).map(|()| 0),
         Some(Cmd::Bench(a)) => commands::bench::bench(link, a).map(|()| 0),
+        Some(Cmd::Controls(c)) => commands::controls::controls(link, c).map(|()| 0),
         Some(Cmd::Vcam(a)) => commands::vcam::vcam(link, a).map(|()| 0),
     }
 }
 
+/// Output into a closed pipe (`omv info | head -1`) ends the process quietly, as other Unix
+/// tools do, instead of failing on every later print.
+fn default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE, before any thread is started;
+    // no handler code is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    default_sigpipe();
     // A bug should still be one line, not a backtrace.
     std::panic::set_hook(Box::new(|info| {
         let msg = info

@@ -16,8 +16,8 @@ pub struct Symbols {
 
 impl Symbols {
     pub fn load(path: &Path) -> Result<Symbols> {
-        let loader =
-            addr2line::Loader::new(path).map_err(|e| anyhow!("cannot read the firmware ELF {}: {e}", path.display()))?;
+        let loader = addr2line::Loader::new(path)
+            .map_err(|e| anyhow!("cannot read the firmware ELF {}: {e}", path.display()))?;
         Ok(Symbols { loader, cache: RefCell::default() })
     }
 

@@ -52,7 +52,14 @@ impl<T: Transport> Transport for Tapped<T> {
     fn open(&self) -> io::Result<(Box<dyn RxHalf>, Box<dyn TxHalf>)> {
         let (rx, tx) = self.inner.open()?;
         let seed = std::process::id() as u64 ^ 0x9E37_79B9_7F4A_7C15;
-        let rx = TapRx { inner: rx, cfg: self.cfg, split: Splitter::default(), out: VecDeque::new(), rng: Rng(seed), drops: self.drops.clone() };
+        let rx = TapRx {
+            inner: rx,
+            cfg: self.cfg,
+            split: Splitter::default(),
+            out: VecDeque::new(),
+            rng: Rng(seed),
+            drops: self.drops.clone(),
+        };
         let tx = TapTx { inner: tx, cfg: self.cfg, rng: Rng(seed.rotate_left(17) | 1), drops: self.drops.clone() };
         Ok((Box::new(rx), Box::new(tx)))
     }

@@ -8,6 +8,7 @@ frame number n is the most common (value - x - y) mod 256; the error is the circ
 between every screen pixel of the frame area and the pattern.
 
   pattern.py IMAGE --width W --height H        one line of JSON; exit 1 when no frame is found
+             [--mirrored]                       the frame is shown swapped left to right
   pattern.py FILE --width W --height H --exact  FILE is a saved frame (PNG/PGM/raw bytes):
                                                 the pattern must match pixel for pixel
 """
@@ -51,7 +52,8 @@ def boundaries(steps, length):
                 best = (start, i)
             start = i
     run = idx[best[0]:best[1]]
-    if run.size < length - 1:
+    # Exactly the frame's boundaries: a larger frame of the same pattern does not pass.
+    if run.size != length - 1:
         return None
     # The first boundary lies between source pixels 0 and 1: at screen index origin + s - 1.
     return int(run[0]) + 1 - s, s
@@ -85,6 +87,7 @@ def main():
     ap.add_argument("--height", type=int, required=True)
     ap.add_argument("--exact", action="store_true")
     ap.add_argument("--raw", action="store_true", help="the file is width*height raw bytes")
+    ap.add_argument("--mirrored", action="store_true", help="look for the pattern swapped left to right")
     a = ap.parse_args()
     img = gray(a.image, a.width, a.height, a.raw)
     if a.exact:
@@ -95,7 +98,7 @@ def main():
         wrong = int((img != (xs + ys + n) % 256).sum())
         print(json.dumps({"n": n, "wrong_pixels": wrong}))
         sys.exit(0 if wrong == 0 else 1)
-    r = find(img, a.width, a.height)
+    r = find(img[:, ::-1] if a.mirrored else img, a.width, a.height)
     if r is None:
         print(json.dumps({"found": False}))
         sys.exit(1)

@@ -18,7 +18,7 @@ use std::ffi::{c_char, CString};
 
 use super::error::Fail;
 use super::ffi::{arg_str, guard, Out};
-use super::host::{with_camera, omv_host};
+use super::host::{omv_host, with_camera};
 use super::omv_status;
 use crate::controls::{Control, Error as ControlsError, Number, Value, Widget};
 
@@ -127,10 +127,9 @@ impl omv_controls {
             .map(|c| {
                 let (typecode, options) = match &c.widget {
                     Widget::Select(o) | Widget::Radio(o) => (None, o.iter().map(|s| cstring(s)).collect()),
-                    Widget::Waveform(w) => (
-                        Some(cstring(w.typecode())),
-                        w.series_names.iter().flatten().map(|s| cstring(s)).collect(),
-                    ),
+                    Widget::Waveform(w) => {
+                        (Some(cstring(w.typecode())), w.series_names.iter().flatten().map(|s| cstring(s)).collect())
+                    }
                     _ => (None, Vec::new()),
                 };
                 Texts {
@@ -191,7 +190,9 @@ impl omv_controls {
             Value::Int(i) => (v.value_type, v.value_int, v.value_float) = (omv_value_type::Int, *i, *i as f64),
             Value::Float(f) => (v.value_type, v.value_float) = (omv_value_type::Float, *f),
             Value::Text(_) => v.value_type = omv_value_type::Text,
-            Value::Bytes(b) => (v.value_type, v.value_bytes, v.value_bytes_len) = (omv_value_type::Bytes, b.as_ptr(), b.len()),
+            Value::Bytes(b) => {
+                (v.value_type, v.value_bytes, v.value_bytes_len) = (omv_value_type::Bytes, b.as_ptr(), b.len())
+            }
             Value::List(l) => (v.value_type, v.list_len) = (omv_value_type::List, l.len()),
         }
         let range = |min: Number, max: Number| (min.as_f64(), max.as_f64());
@@ -300,7 +301,8 @@ pub unsafe extern "C" fn omv_controls_option(
     guard("omv_controls_option", || {
         // SAFETY: the caller's contract.
         let (c, out) = unsafe { (self::controls(controls)?, Out::new(out, "out")?) };
-        let s = c.texts.get(index).and_then(|t| t.options.get(option)).ok_or_else(|| Fail::invalid("no such option"))?;
+        let s =
+            c.texts.get(index).and_then(|t| t.options.get(option)).ok_or_else(|| Fail::invalid("no such option"))?;
         out.put(s.as_ptr())
     })
 }

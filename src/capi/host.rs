@@ -518,7 +518,10 @@ pub unsafe extern "C" fn omv_host_free(host: *mut omv_host) -> omv_status {
 ///
 /// # Safety
 /// `h` must be NULL or a live handle.
-pub(crate) unsafe fn with_camera(h: *mut omv_host, f: impl FnOnce(&HostObj, &Camera) -> Result<(), Fail>) -> Result<(), Fail> {
+pub(crate) unsafe fn with_camera(
+    h: *mut omv_host,
+    f: impl FnOnce(&HostObj, &Camera) -> Result<(), Fail>,
+) -> Result<(), Fail> {
     // SAFETY: forwarded contract.
     let obj = unsafe { host(h) }?;
     let cam = obj.camera()?;

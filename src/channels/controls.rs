@@ -18,8 +18,8 @@ use core::ops::{Deref, DerefMut};
 
 use super::{Channel, ChannelFlags};
 use crate::controls::{
-    ControlRef, DecodeError, DepthShape, EncodeError, Error, Number, Range, StrList, Updates, ValueRef,
-    WaveformRef, WidgetRef, Writer,
+    ControlRef, DecodeError, DepthShape, EncodeError, Error, Number, Range, StrList, Updates, ValueRef, WaveformRef,
+    WidgetRef, Writer,
 };
 use crate::framing::Status;
 
@@ -77,11 +77,17 @@ enum Slot<'a> {
     Bool(bool),
     Number(Number),
     /// UTF-8 text of `len` bytes in `buf`.
-    Text { buf: Store<'a, u8>, len: usize },
+    Text {
+        buf: Store<'a, u8>,
+        len: usize,
+    },
     /// An index into the widget's options.
     Choice(usize),
     /// Sample bytes (depth, waveform).
-    Bytes { buf: Store<'a, u8>, len: usize },
+    Bytes {
+        buf: Store<'a, u8>,
+        len: usize,
+    },
 }
 
 /// One declared field.
@@ -339,7 +345,7 @@ impl<'a> Field<'a> {
                 let n = match *v {
                     ValueRef::Int(i) if r.is_int() => Number::Int(i),
                     ValueRef::Int(i) => Number::Float(i as f64),
-                    ValueRef::Float(f) if r.is_int() && f.fract() == 0.0 && f.abs() < 9.0e15 => Number::Int(f as i64),
+                    ValueRef::Float(f) if r.is_int() && integral(f) => Number::Int(f as i64),
                     ValueRef::Float(f) if !r.is_int() && f.is_finite() => Number::Float(f),
                     ValueRef::Float(_) => return Err(Error::WrongType { expected: "integer" }),
                     _ => return Err(Error::WrongType { expected: "number" }),
@@ -366,6 +372,11 @@ impl<'a> Field<'a> {
             _ => Err(Error::WrongType { expected: self.expected() }),
         }
     }
+}
+
+/// Whether `f` is a whole number an i64 holds exactly (no `f64::fract` in `core`).
+fn integral(f: f64) -> bool {
+    f > -9.0e15 && f < 9.0e15 && (f as i64) as f64 == f
 }
 
 /// The cam's hooks into its controls channel. Both run on the device's thread inside its calls.
@@ -581,4 +592,3 @@ impl<H: ControlsHandler> Channel for ControlsChannel<'_, H> {
         }
     }
 }
-

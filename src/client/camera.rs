@@ -334,11 +334,11 @@ impl Camera {
             } else {
                 (now + LOCK_RETRY).min(deadline)
             };
-            while *n == seen && self.is_connected() {
-                if self.shared.frame_cv.wait_until(&mut n, retry).timed_out() {
-                    break;
-                }
+            if *n == seen {
+                let _ = self.shared.frame_cv.wait_until(&mut n, retry);
             }
+            drop(n);
+            // Checked outside the notify lock: the reader takes the link lock first.
             if !self.is_connected() {
                 return Err(match self.shared.state() {
                     LinkState::Lost(r) => Error::LinkLost(r),

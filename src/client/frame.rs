@@ -54,10 +54,7 @@ impl Frame {
         let need = h.data_len().ok_or_else(|| Error::Decode("frame size overflows".into()))?;
         let have = bytes.len() - offset;
         if need == 0 || need > have {
-            return Err(Error::Decode(format!(
-                "{}x{} frame needs {need} data bytes, {have} sent",
-                h.width, h.height
-            )));
+            return Err(Error::Decode(format!("{}x{} frame needs {need} data bytes, {have} sent", h.width, h.height)));
         }
         if h.format == PixFormat::JPEG && !bytes[offset..].starts_with(&[0xFF, 0xD8]) {
             return Err(Error::Decode("JPEG frame without a JPEG start marker".into()));
@@ -161,12 +158,12 @@ mod tests {
         assert!(Frame::from_stream_bytes(b, 1).is_err());
         // Frames that lie are refused whole, never converted into garbage pixels.
         let lies: [(u32, u32, PixFormat, u32, u32, &[u8]); 6] = [
-            (4, 4, PixFormat::RGB565, 0, 20, &[1, 2, 3]),      // too few pixels
+            (4, 4, PixFormat::RGB565, 0, 20, &[1, 2, 3]),         // too few pixels
             (u32::MAX, u32::MAX, PixFormat::RGB565, 0, 20, &[1]), // size overflows
-            (1, 1, PixFormat::JPEG, 3, 20, &[1, 2, 3]),        // not a JPEG
-            (1, 1, PixFormat::JPEG, 9, 20, &[0xFF, 0xD8]),     // JPEG size past the data
-            (1, 1, PixFormat(0x1234_5678), 0, 20, &[1]),       // unknown pixel format
-            (1, 1, PixFormat::GRAYSCALE, 0, 8, &[1]),          // offset inside the header
+            (1, 1, PixFormat::JPEG, 3, 20, &[1, 2, 3]),           // not a JPEG
+            (1, 1, PixFormat::JPEG, 9, 20, &[0xFF, 0xD8]),        // JPEG size past the data
+            (1, 1, PixFormat(0x1234_5678), 0, 20, &[1]),          // unknown pixel format
+            (1, 1, PixFormat::GRAYSCALE, 0, 8, &[1]),             // offset inside the header
         ];
         for (w, h, f, size, off, data) in lies {
             let b = stream_bytes(w, h, f, size, off, None, data);

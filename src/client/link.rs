@@ -10,8 +10,8 @@
 //! Bytes are written while `link` is held, so ACKs and requests leave in the order the Host
 //! produced them.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -223,8 +223,7 @@ impl Shared {
     fn flush(&self, l: &mut Link) -> Result<()> {
         while let Some(bytes) = l.host.poll_transmit() {
             let Some(tx) = l.tx.as_mut() else { return l.check_up() };
-            let sent = catch_unwind(AssertUnwindSafe(|| tx.send(&bytes)))
-                .unwrap_or_else(|_| Err(panicked("send")));
+            let sent = catch_unwind(AssertUnwindSafe(|| tx.send(&bytes))).unwrap_or_else(|_| Err(panicked("send")));
             if let Err(e) = sent {
                 if is_link_lost(&e) {
                     let reason = e.to_string();
@@ -464,7 +463,8 @@ impl Shared {
         match f(self, &mut s) {
             Err(e) if e.is_protocol_error() => {
                 log::info!("{e}: resynchronising");
-                let restarted = matches!(e, Error::CamRestarted | Error::Sequence) || self.link.lock().host.cam_restarted();
+                let restarted =
+                    matches!(e, Error::CamRestarted | Error::Sequence) || self.link.lock().host.cam_restarted();
                 if let Err(re) = self.recover(&mut s, restarted) {
                     return Err(if re.is_disconnected() { re } else { e });
                 }
@@ -535,8 +535,10 @@ pub(crate) fn reader(shared: Arc<Shared>) {
         };
         let gen = *gen;
         // A panicking user transport becomes a lost link, never a silently dead reader.
-        let got = catch_unwind(AssertUnwindSafe(|| rx.recv(&mut buf, READ_POLL))).unwrap_or_else(|_| Err(panicked("recv")));
+        let got =
+            catch_unwind(AssertUnwindSafe(|| rx.recv(&mut buf, READ_POLL))).unwrap_or_else(|_| Err(panicked("recv")));
         let mut events = Vec::new();
+        let mut frame_news = false;
         {
             let mut l = shared.link.lock();
             if l.generation != gen {
@@ -559,10 +561,7 @@ pub(crate) fn reader(shared: Arc<Shared>) {
                         {
                             shared.channels_stale.store(true, Ordering::Release);
                         }
-                        if ev.channel == ChannelId::STREAM && ev.code == event::NOTIFY {
-                            *shared.stream_notifies.lock() += 1;
-                            shared.frame_cv.notify_all();
-                        }
+                        frame_news |= ev.channel == ChannelId::STREAM && ev.code == event::NOTIFY;
                         events.push(ClientEvent::Device { channel: ev.channel, code: ev.code });
                     }
                     shared.cv.notify_all();
@@ -574,6 +573,11 @@ pub(crate) fn reader(shared: Arc<Shared>) {
                     shared.cv.notify_all();
                 }
             }
+        }
+        if frame_news {
+            // After the link lock is released: waiters take the notify lock first.
+            *shared.stream_notifies.lock() += 1;
+            shared.frame_cv.notify_all();
         }
         for ev in events {
             shared.emit(ev);

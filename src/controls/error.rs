@@ -29,7 +29,10 @@ pub enum DecodeError {
     Malformed,
     Unsupported(Unsupported),
     /// An item of the wrong CBOR type.
-    WrongType { key: Option<i64>, expected: &'static str },
+    WrongType {
+        key: Option<i64>,
+        expected: &'static str,
+    },
     /// A field without its name or widget type.
     MissingKey(i64),
     /// The same key twice in one field.
@@ -38,7 +41,10 @@ pub enum DecodeError {
     /// than `MAX_SKIP_DEPTH`).
     TooDeep,
     /// More fields, entries or list items than [`super::limits`] allows.
-    TooMany { what: &'static str, limit: usize },
+    TooMany {
+        what: &'static str,
+        limit: usize,
+    },
     /// A blob longer than [`super::limits::MAX_BLOB_LEN`].
     TooLarge,
 }
@@ -62,7 +68,9 @@ pub enum Error {
     /// Labels, texts, depth images and waveforms are the cam's to set.
     ReadOnly,
     /// A value of the wrong type for the widget (`expected` names the type it takes).
-    WrongType { expected: &'static str },
+    WrongType {
+        expected: &'static str,
+    },
     /// A slider or spin box value outside its range.
     OutOfRange,
     /// A select or radio value that is not one of its options.

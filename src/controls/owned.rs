@@ -335,9 +335,12 @@ impl Control {
             Widget::Select(opts) | Widget::Radio(opts) => match v {
                 Value::Text(s) if opts.contains(&s) => Ok(Value::Text(s)),
                 Value::Text(_) => Err(Error::NotAnOption),
-                Value::Int(i) => {
-                    usize::try_from(i).ok().and_then(|i| opts.get(i)).cloned().map(Value::Text).ok_or(Error::NotAnOption)
-                }
+                Value::Int(i) => usize::try_from(i)
+                    .ok()
+                    .and_then(|i| opts.get(i))
+                    .cloned()
+                    .map(Value::Text)
+                    .ok_or(Error::NotAnOption),
                 _ => Err(Error::WrongType { expected: "text" }),
             },
             Widget::LineEdit => match v {

@@ -83,7 +83,10 @@ impl From<Number> for ValueRef<'_> {
 #[derive(Clone, Copy, Debug)]
 pub enum ListRef<'a> {
     /// `len` items, encoded back to back in `items` (checked by the decoder).
-    Cbor { items: &'a [u8], len: usize },
+    Cbor {
+        items: &'a [u8],
+        len: usize,
+    },
     Slice(&'a [ValueRef<'a>]),
 }
 

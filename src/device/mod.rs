@@ -121,8 +121,8 @@ impl<C: Checksum + Default, const N: usize, const T: usize> Default for Device<C
 }
 
 impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
-    /// Every small answer (CHANNEL_LIST of 32 channels at most) is rendered whole into `tx`.
-    const TX_HOLDS_SMALL_ANSWERS: () = assert!(T >= SMALL_ANSWER_MAX + HEADER_LEN + 4);
+    /// The smallest packet buffer the protocol allows (max_payload 50).
+    const TX_HOLDS_A_PACKET: () = assert!(T >= 64);
 
     /// A device in its start-up state. `config.caps.max_payload` is clamped to what `N` holds.
     pub fn new(config: DeviceConfig, crc: C) -> Self {
@@ -136,7 +136,7 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
     /// default size), which firmware should not first build on its stack and then copy.
     pub fn new_in(slot: &mut MaybeUninit<Self>, mut config: DeviceConfig, crc: C) -> &mut Self {
         #[allow(clippy::let_unit_value)]
-        let () = Self::TX_HOLDS_SMALL_ANSWERS;
+        let () = Self::TX_HOLDS_A_PACKET;
         let max = max_payload_for(N).min(u16::MAX as usize) as u16;
         config.caps.max_payload = config.caps.max_payload.clamp(crate::framing::MIN_MAX_PAYLOAD, max);
         let p = slot.as_mut_ptr();
@@ -549,12 +549,13 @@ impl<C: Checksum, const T: usize> Core<C, T> {
 
     /// Renders a small answer whole into the payload area of `tx` (a fragment of it is moved
     /// to the front by the caller); `Err` if the request must be NAKed instead.
-    fn render_small(&mut self, h: &Header, reg: &mut Registry<'_>) -> Result<usize, Status> {
-        let caps = Caps { max_payload: self.config.caps.max_payload, ..self.caps };
-        let stats = self.stats;
-        let Some(out) = self.tx[HEADER_LEN..].first_chunk_mut::<SMALL_ANSWER_MAX>() else {
-            return Err(Status::Failed); // not reached: `T` holds every small answer
-        };
+    fn render_small(
+        h: &Header,
+        caps: Caps,
+        stats: Stats,
+        reg: &mut Registry<'_>,
+        out: &mut [u8; SMALL_ANSWER_MAX],
+    ) -> Result<usize, Status> {
         let mut put = |bytes: &[u8]| {
             out[..bytes.len()].copy_from_slice(bytes);
             Ok(bytes.len())
@@ -610,8 +611,20 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         let max = (self.caps.max_payload as usize).min(T - HEADER_LEN - crate::framing::PAYLOAD_CRC_LEN);
         match job {
             Job::Small { header, sent } => {
-                let total = match self.render_small(&header, reg) {
-                    Ok(t) => t,
+                let caps = Caps { max_payload: self.config.caps.max_payload, ..self.caps };
+                let stats = self.stats;
+                // Rendered whole into `tx` when it holds every small answer (then the fragment
+                // is moved to the front), else on the stack; `T` is a constant, so each build
+                // keeps one of the two.
+                let rendered = match self.tx[HEADER_LEN..].first_chunk_mut::<SMALL_ANSWER_MAX>() {
+                    Some(out) => Self::render_small(&header, caps, stats, reg, out).map(|total| (total, None)),
+                    None => {
+                        let mut scratch = [0u8; SMALL_ANSWER_MAX];
+                        Self::render_small(&header, caps, stats, reg, &mut scratch).map(|total| (total, Some(scratch)))
+                    }
+                };
+                let (total, scratch) = match rendered {
+                    Ok(r) => r,
                     Err(s) => {
                         self.job = None;
                         return self.nak(&header, s);
@@ -619,7 +632,10 @@ impl<C: Checksum, const T: usize> Core<C, T> {
                 };
                 let sent = sent.min(total);
                 let n = (total - sent).min(max);
-                self.tx.copy_within(HEADER_LEN + sent..HEADER_LEN + sent + n, HEADER_LEN);
+                match scratch {
+                    None => self.tx.copy_within(HEADER_LEN + sent..HEADER_LEN + sent + n, HEADER_LEN),
+                    Some(b) => self.tx[HEADER_LEN..HEADER_LEN + n].copy_from_slice(&b[sent..sent + n]),
+                }
                 let more = sent + n < total;
                 self.job = more.then_some(Job::Small { header, sent: sent + n });
                 let flags = if more { Flags::FRAGMENT } else { Flags::empty() };

@@ -112,7 +112,7 @@ impl<'a> Registry<'a> {
         extra: ChannelFlags,
         chan: &'a mut dyn Channel,
     ) -> Result<ChannelId, RegistryError> {
-        if self.entries().any(|e| e.name_bytes() == name.as_bytes()) {
+        if self.find(name).is_some() {
             return Err(RegistryError::BadName);
         }
         let slot = &mut self.slots[id.0 as usize];
@@ -149,7 +149,7 @@ impl<'a> Registry<'a> {
 
     /// Looks a channel up by name.
     pub fn find(&self, name: &str) -> Option<ChannelId> {
-        self.entries().find(|e| e.name_bytes() == name.as_bytes()).map(|e| e.id)
+        self.slots.iter().flatten().find(|s| s.entry.name_bytes() == name.as_bytes()).map(|s| s.entry.id)
     }
 
     /// The CHANNEL_LIST entries, by id.

@@ -56,6 +56,8 @@ enum HeaderCheck {
 enum Step {
     /// Not a packet start: drop this many bytes.
     Skip(usize),
+    /// A header that failed its CRC: drop one byte (and count it).
+    BadHeader,
     /// This many more bytes decide (the header is incomplete).
     Need(usize),
     /// A good header; this many more bytes complete its packet of the given length.
@@ -239,6 +241,10 @@ impl<const N: usize> Decoder<N> {
                     self.skip(n);
                     i += n;
                 }
+                Step::BadHeader => {
+                    self.bad_header();
+                    i += 1;
+                }
                 Step::Need(_) => return (input.len(), self.keep(rest)),
                 Step::NeedBody(_, total) => {
                     self.keep(rest);
@@ -268,6 +274,13 @@ impl<const N: usize> Decoder<N> {
                         return Err(Found::None);
                     }
                 }
+                Step::BadHeader => {
+                    self.bad_header();
+                    self.drop_front(1);
+                    if self.len == 0 {
+                        return Err(Found::None);
+                    }
+                }
                 Step::Need(n) => return Ok(n),
                 Step::NeedBody(n, total) => {
                     self.verified = u16::try_from(total).unwrap_or(0);
@@ -288,7 +301,7 @@ impl<const N: usize> Decoder<N> {
     /// One decision about the non-empty bytes `b`, which start where a packet may start: the
     /// same rules for buffered bytes and for input decoded in place. `verified`: the header at
     /// the front already passed its checks.
-    fn step(&mut self, b: &[u8], verified: bool, crc: &dyn Checksum) -> Step {
+    fn step(&self, b: &[u8], verified: bool, crc: &dyn Checksum) -> Step {
         match find_sync_start(b) {
             Some(0) => {}
             Some(p) => return Step::Skip(p),
@@ -304,7 +317,7 @@ impl<const N: usize> Decoder<N> {
         let h = match verified {
             true => Header::parse(head),
             false => match self.check_header(head, crc) {
-                HeaderCheck::Bad => return Step::Skip(1),
+                HeaderCheck::Bad => return Step::BadHeader,
                 HeaderCheck::Error(e) => return Step::Error(e),
                 HeaderCheck::Good(h) => h,
             },
@@ -317,9 +330,14 @@ impl<const N: usize> Decoder<N> {
         }
     }
 
-    fn check_header(&mut self, head: &[u8; HEADER_LEN], crc: &dyn Checksum) -> HeaderCheck {
+    /// A header that failed its CRC costs one skipped byte.
+    fn bad_header(&mut self) {
+        self.header_errors = self.header_errors.wrapping_add(1);
+        self.skip(1);
+    }
+
+    fn check_header(&self, head: &[u8; HEADER_LEN], crc: &dyn Checksum) -> HeaderCheck {
         if self.crc && !Header::crc_ok(head, crc) {
-            self.header_errors = self.header_errors.wrapping_add(1);
             return HeaderCheck::Bad;
         }
         let h = Header::parse(head);
@@ -389,32 +407,26 @@ impl<const N: usize> Decoder<N> {
             return Found::None;
         }
         let from = self.scanned.max(self.start + 1);
-        let last = self.len - HEADER_LEN; // last position where a whole header fits
-        let mut q = from;
-        while q <= last {
-            let Some(off) = find_sync_start(&self.buf[q..=last + 1]) else { break };
-            q += off;
-            if q > last {
-                break;
-            }
-            let mut head = [0; HEADER_LEN];
-            head.copy_from_slice(&self.buf[q..q + HEADER_LEN]);
-            let h = Header::parse(&head);
-            // The CRC last: most candidates in a payload fail the cheap checks.
-            let crc_valid = || Header::crc_ok(&head, crc) || (!self.crc && head[8] == 0 && head[9] == 0);
-            if head[1] == SYNC[1]
-                && h.opcode == Opcode::PROTO_SYNC
-                && h.length == 0
-                && !h.flags.intersects(Flags::ACK | Flags::NAK | Flags::EVENT)
-                && crc_valid()
-            {
-                self.skip(q - self.start);
-                return Found::InBuf(h, q + HEADER_LEN, q + HEADER_LEN, q + HEADER_LEN - self.start);
-            }
-            q += 1;
-        }
-        self.scanned = last + 1;
-        Found::None
+        let hit = self.buf[from..self.len].windows(HEADER_LEN).position(|w| self.is_sync(w, crc));
+        self.scanned = self.len - HEADER_LEN + 1; // positions where a whole header fits
+        let Some(off) = hit else { return Found::None };
+        let q = from + off;
+        let mut head = [0; HEADER_LEN];
+        head.copy_from_slice(&self.buf[q..q + HEADER_LEN]);
+        self.skip(q - self.start);
+        Found::InBuf(Header::parse(&head), q + HEADER_LEN, q + HEADER_LEN, q + HEADER_LEN - self.start)
+    }
+
+    /// Whether `w` (a header's 10 bytes) is a valid PROTO_SYNC request. The CRC last: most
+    /// candidates inside a payload fail the cheap checks.
+    fn is_sync(&self, w: &[u8], crc: &dyn Checksum) -> bool {
+        let Some(head) = w.first_chunk::<HEADER_LEN>() else { return false };
+        let h = Header::parse(head);
+        head[..2] == SYNC
+            && h.opcode == Opcode::PROTO_SYNC
+            && h.length == 0
+            && !h.flags.intersects(Flags::ACK | Flags::NAK | Flags::EVENT)
+            && (Header::crc_ok(head, crc) || (!self.crc && head[8] == 0 && head[9] == 0))
     }
 }
 

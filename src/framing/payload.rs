@@ -20,6 +20,14 @@ fn put_u32(b: &mut [u8], at: usize, v: u32) {
     }
 }
 
+/// Writes `words` little-endian from the start of `b` (as many as fit). One loop for every
+/// structure made of u32 fields, which keeps the device's answer code small.
+fn put_words(b: &mut [u8], words: &[u32]) {
+    for (out, w) in b.chunks_exact_mut(4).zip(words) {
+        out.copy_from_slice(&w.to_le_bytes());
+    }
+}
+
 bitflags::bitflags! {
     /// Capability flags of GET_CAPS / SET_CAPS.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -101,11 +109,8 @@ impl Version {
     }
 
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
-        let mut b = [0; Self::LEN];
-        for (i, v) in [self.protocol, self.bootloader, self.firmware].iter().enumerate() {
-            b[i * 3..i * 3 + 3].copy_from_slice(&[v.0, v.1, v.2]);
-        }
-        b
+        let (p, l, f) = (self.protocol, self.bootloader, self.firmware);
+        [p.0, p.1, p.2, l.0, l.1, l.2, f.0, f.1, f.2, 0, 0, 0, 0, 0, 0, 0]
     }
 }
 
@@ -183,24 +188,24 @@ impl SysInfo {
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut b = [0; Self::LEN];
         let words = [
-            (0, self.cpu_id),
-            (1, self.dev_id[0]),
-            (2, self.dev_id[1]),
-            (3, self.dev_id[2]),
-            (4, self.usb_id),
-            (5, self.chip_id[0]),
-            (6, self.chip_id[1]),
-            (7, self.chip_id[2]),
-            (10, self.hw_caps[0]),
-            (11, self.hw_caps[1]),
-            (12, self.flash_kb),
-            (13, self.ram_kb),
-            (14, self.framebuffer_kb),
-            (15, self.stream_buffer_kb),
+            self.cpu_id,
+            self.dev_id[0],
+            self.dev_id[1],
+            self.dev_id[2],
+            self.usb_id,
+            self.chip_id[0],
+            self.chip_id[1],
+            self.chip_id[2],
+            0, // words 8 and 9 are reserved
+            0,
+            self.hw_caps[0],
+            self.hw_caps[1],
+            self.flash_kb,
+            self.ram_kb,
+            self.framebuffer_kb,
+            self.stream_buffer_kb,
         ];
-        for (i, v) in words {
-            put_u32(&mut b, i * 4, v);
-        }
+        put_words(&mut b, &words);
         b
     }
 }
@@ -248,9 +253,7 @@ impl ProtoStats {
             self.transport_errors,
             self.events,
         ];
-        for (i, x) in v.iter().enumerate() {
-            put_u32(&mut b, i * 4, *x);
-        }
+        put_words(&mut b, &v);
         b
     }
 }
@@ -292,9 +295,7 @@ impl MemoryEntry {
         let mut b = [0; Self::LEN];
         b[0] = self.kind;
         b[2..4].copy_from_slice(&self.flags.to_le_bytes());
-        for (i, v) in [self.total, self.used, self.free, self.persistent, self.peak].iter().enumerate() {
-            put_u32(&mut b, 4 + i * 4, *v);
-        }
+        put_words(&mut b[4..], &[self.total, self.used, self.free, self.persistent, self.peak]);
         b
     }
 }

@@ -55,7 +55,7 @@ impl AckWait {
         }
         self.retries_left -= 1;
         self.timeout_ms = self.timeout_ms.saturating_mul(2);
-        self.deadline = now + Duration::from_millis(self.timeout_ms.into());
+        self.deadline = Instant::from_millis(now.as_millis().saturating_add(self.timeout_ms.into()));
         Expiry::Retransmit
     }
 }

@@ -273,7 +273,10 @@ pub fn apply(px: &mut [u8], w: usize, h: usize, bpp: usize, s: &Settings, n: u64
     }
     let (rx, ry, rw, rh) = s.roi;
     let inside = |x: usize, y: usize| {
-        x >= rx as usize && y >= ry as usize && x < (rx as usize).saturating_add(rw as usize) && y < (ry as usize).saturating_add(rh as usize)
+        x >= rx as usize
+            && y >= ry as usize
+            && x < (rx as usize).saturating_add(rw as usize)
+            && y < (ry as usize).saturating_add(rh as usize)
     };
     for y in 0..h {
         for x in 0..w {

@@ -435,7 +435,8 @@ impl<'o, 's> Life<'o, 's> {
         let news = !self.cam.stream.is_ready();
         let Some(pixels) = self.cam.stream.pixels_mut() else { return };
         let n = self.frames.next_number();
-        let made = self.frames.render(pixels).map(|len| self.cam.controls.process(pixels, len, self.frames.size(), now));
+        let made =
+            self.frames.render(pixels).map(|len| self.cam.controls.process(pixels, len, self.frames.size(), now));
         let made = made.map_err(|e| e.to_string()).and_then(|len| {
             let (w, h) = self.frames.size();
             self.cam

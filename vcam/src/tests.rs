@@ -207,10 +207,11 @@ fn a_host_runs_a_script_reads_frames_and_uses_user_channels() {
             (e.id.0, e.name().unwrap().to_owned())
         })
         .collect();
-    let want: Vec<(u8, String)> = [(1, "stdin"), (2, "stdout"), (3, "stream"), (4, "config"), (5, "ticks"), (6, "controls")]
-        .iter()
-        .map(|&(i, n)| (i, n.into()))
-        .collect();
+    let want: Vec<(u8, String)> =
+        [(1, "stdin"), (2, "stdout"), (3, "stream"), (4, "config"), (5, "ticks"), (6, "controls")]
+            .iter()
+            .map(|&(i, n)| (i, n.into()))
+            .collect();
     assert_eq!(names, want);
 
     let v = Version::parse(&h.data(Opcode::PROTO_VERSION, ChannelId::TRANSPORT, vec![])).unwrap();

@@ -3,10 +3,10 @@
 //! (python/openmvproto/camera.py) is built on it.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use openmvproto::client::{Camera, Chan, Error, Options};
-use openmvproto::framing::payload::{Caps, CapFlags, Semver};
+use openmvproto::framing::payload::{CapFlags, Caps, Semver};
 use openmvproto::transport::{SerialTransport, TcpTransport};
 use parking_lot::RwLock;
 use pyo3::exceptions::PyValueError;
@@ -14,13 +14,13 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyDict;
 
+use crate::controls::{control_to_py, value_from_py};
 use crate::errors::{to_py, DisconnectedException};
 use crate::events::{Event, Hub};
 use crate::frame::Frame;
 
-/// How long `wait_frame` waits for a stream event before asking the cam again anyway: the
-/// cam may not send events (events=False), or one may have been missed.
-const EVENT_GRACE: Duration = Duration::from_millis(100);
+/// `wait_frame(None)` waits in slices this long (a deadline must be a finite instant).
+const FOREVER_SLICE: Duration = Duration::from_secs(3600);
 
 /// A channel named by id or by name.
 #[derive(FromPyObject)]
@@ -38,8 +38,14 @@ impl ChanArg {
     }
 }
 
+/// Longest timeout taken (about 31 years): deadlines must stay representable instants.
+const MAX_SECONDS: f64 = 1e9;
+
 fn seconds(what: &'static str, s: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(s).map_err(|_| PyValueError::new_err(format!("{what} must be a number of seconds >= 0")))
+    if !(0.0..=MAX_SECONDS).contains(&s) {
+        return Err(PyValueError::new_err(format!("{what} must be between 0 and {MAX_SECONDS} seconds")));
+    }
+    Duration::try_from_secs_f64(s).map_err(|_| PyValueError::new_err(format!("{what} must be a number of seconds")))
 }
 
 fn semver(v: Semver) -> (u8, u8, u8) {
@@ -131,8 +137,15 @@ impl NativeCamera {
         let cbs = self.hub.clear_callbacks();
         drop(cbs);
         let cam = self.cam.write().take();
-        // The event thread may be waiting for the GIL to run a callback: join it without.
-        py.detach(|| drop(cam));
+        // Disconnecting wakes calls still waiting on other threads (they hold their own
+        // reference); the event thread may be waiting for the GIL to run a callback: join it
+        // without.
+        py.detach(|| {
+            if let Some(c) = &cam {
+                c.disconnect();
+            }
+            drop(cam)
+        });
     }
 
     fn is_closed(&self) -> bool {
@@ -231,7 +244,13 @@ impl NativeCamera {
         self.run(py, |c| c.shape(channel.chan()))
     }
 
-    fn read<'py>(&self, py: Python<'py>, channel: ChanArg, offset: u32, length: u32) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    fn read<'py>(
+        &self,
+        py: Python<'py>,
+        channel: ChanArg,
+        offset: u32,
+        length: u32,
+    ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
         let d = self.run(py, |c| c.read(channel.chan(), offset, length))?;
         Ok(pyo3::types::PyBytes::new(py, &d))
     }
@@ -286,20 +305,15 @@ impl NativeCamera {
     /// The next frame, waiting up to `timeout` seconds (None: forever); None on timeout.
     #[pyo3(signature = (timeout=None))]
     fn wait_frame(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Frame>> {
-        let deadline = timeout.map(|t| seconds("timeout", t)).transpose()?.map(|t| Instant::now() + t);
-        let hub = self.hub.clone();
-        let got = self.run(py, |c| loop {
-            let seen = hub.frame_generation();
-            hub.take_frame_event();
-            if let Some(f) = c.read_frame()? {
-                return Ok(Some(f));
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) || hub.is_closed() {
-                return Ok(None);
-            }
-            let grace = now + EVENT_GRACE;
-            hub.wait_stream_event(seen, deadline.map_or(grace, |d| d.min(grace)));
+        let limit = timeout.map(|t| seconds("timeout", t)).transpose()?;
+        self.hub.take_frame_event();
+        let got = self.run(py, |c| match limit {
+            Some(t) => c.wait_frame(t),
+            None => loop {
+                if let Some(f) = c.wait_frame(FOREVER_SLICE)? {
+                    return Ok(Some(f));
+                }
+            },
         })?;
         Ok(got.map(Frame::new))
     }
@@ -387,7 +401,16 @@ impl NativeCamera {
         Ok(r.map(|recs| {
             recs.into_iter()
                 .map(|r| {
-                    (r.address, r.caller, r.call_count, r.min_ticks, r.max_ticks, r.total_ticks, r.total_cycles, r.events)
+                    (
+                        r.address,
+                        r.caller,
+                        r.call_count,
+                        r.min_ticks,
+                        r.max_ticks,
+                        r.total_ticks,
+                        r.total_cycles,
+                        r.events,
+                    )
                 })
                 .collect()
         }))
@@ -403,6 +426,26 @@ impl NativeCamera {
 
     fn profiler_reset(&self, py: Python<'_>) -> PyResult<()> {
         self.run(py, |c| c.profiler_reset())
+    }
+
+    // ---- typed controls ----
+
+    /// Every field of a controls channel, in the cam's order (see controls.rs for the dicts).
+    fn controls<'py>(&self, py: Python<'py>, channel: ChanArg) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let fields = self.run(py, |c| c.controls(channel.chan()))?;
+        fields.iter().map(|f| control_to_py(py, f)).collect()
+    }
+
+    fn control<'py>(&self, py: Python<'py>, channel: ChanArg, name: &str) -> PyResult<Bound<'py, PyDict>> {
+        let f = self.run(py, |c| c.control(channel.chan(), name))?;
+        control_to_py(py, &f)
+    }
+
+    /// Sets controls in one write after checking every value against its widget; nothing is
+    /// written if one fails.
+    fn set_controls(&self, py: Python<'_>, channel: ChanArg, values: Vec<(String, Bound<'_, PyAny>)>) -> PyResult<()> {
+        let values = values.iter().map(|(n, v)| Ok((n.as_str(), value_from_py(v)?))).collect::<PyResult<Vec<_>>>()?;
+        self.run(py, |c| c.set_controls(channel.chan(), &values))
     }
 
     // ---- events ----

@@ -16,6 +16,13 @@ create_exception!(
     "The link is down: never opened, closed, reset, or lost (unplugged)."
 );
 
+create_exception!(
+    openmvproto,
+    ControlException,
+    OMVException,
+    "A control that does not exist, cannot take the value, or a malformed controls channel."
+);
+
 /// Maps a client error to its exception; the message is the error's own text.
 pub fn to_py(e: Error) -> PyErr {
     let msg = e.to_string();
@@ -25,6 +32,7 @@ pub fn to_py(e: Error) -> PyErr {
         Error::Sequence => SequenceException::new_err(msg),
         Error::LinkLost(_) | Error::Disconnected => DisconnectedException::new_err(msg),
         Error::InvalidArgument(_) => PyValueError::new_err(msg),
+        Error::Controls(_) => ControlException::new_err(msg),
         // NAKs, transport errors, missing channels, malformed answers, restarts, limits.
         _ => OMVException::new_err(msg),
     }

@@ -1,5 +1,5 @@
-//! Events for Python: a bounded queue (the `events()` iterator), callbacks, and the
-//! frame-ready signal `wait_frame` and openmv's `frame_event` flag are built on.
+//! Events for Python: a bounded queue (the `events()` iterator), callbacks, and openmv's
+//! `frame_event` flag.
 //!
 //! The Rust client calls [`Hub::on_event`] on its event thread. Callbacks need the GIL, so
 //! that thread attaches to Python only while callbacks are registered and the camera is open;
@@ -83,9 +83,6 @@ pub struct Hub {
     queue: Mutex<VecDeque<Event>>,
     queued: Condvar,
     dropped: AtomicU64,
-    /// Bumped on every stream event; `frame_cv` wakes waiters.
-    frames: Mutex<u64>,
-    frame_cv: Condvar,
     /// openmv's `frame_event`: set by a stream event, cleared by `take_frame_event`.
     frame_event: AtomicBool,
     stream_id: AtomicU16,
@@ -100,8 +97,6 @@ impl Hub {
             queue: Mutex::new(VecDeque::new()),
             queued: Condvar::new(),
             dropped: AtomicU64::new(0),
-            frames: Mutex::new(0),
-            frame_cv: Condvar::new(),
             frame_event: AtomicBool::new(false),
             stream_id: AtomicU16::new(NO_CHANNEL),
             callbacks: Mutex::new(Vec::new()),
@@ -118,7 +113,6 @@ impl Hub {
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.queued.notify_all();
-        self.frame_cv.notify_all();
     }
 
     pub fn is_closed(&self) -> bool {
@@ -130,8 +124,6 @@ impl Hub {
         if let ClientEvent::Device { channel, .. } = ev {
             if u16::from(channel.0) == self.stream_id.load(Ordering::Acquire) {
                 self.frame_event.store(true, Ordering::Release);
-                *self.frames.lock() += 1;
-                self.frame_cv.notify_all();
             }
         }
         let py_event = Event::of(ev);
@@ -212,19 +204,5 @@ impl Hub {
 
     pub fn peek_frame_event(&self) -> bool {
         self.frame_event.load(Ordering::Acquire)
-    }
-
-    pub fn frame_generation(&self) -> u64 {
-        *self.frames.lock()
-    }
-
-    /// Waits until a stream event newer than `seen` arrives, or `until`. Call without the GIL.
-    pub fn wait_stream_event(&self, seen: u64, until: Instant) {
-        let mut g = self.frames.lock();
-        while *g == seen && !self.is_closed() {
-            if self.frame_cv.wait_until(&mut g, until).timed_out() {
-                return;
-            }
-        }
     }
 }

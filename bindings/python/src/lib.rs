@@ -1,6 +1,7 @@
 //! `openmvproto._native`: the PyO3 extension behind the `openmvproto` Python package.
 
 mod camera;
+mod controls;
 mod errors;
 mod events;
 mod frame;
@@ -12,7 +13,8 @@ use pyo3::types::PyDict;
 /// Serial ports of USB devices with a cam's vendor id, sorted by path.
 #[pyfunction]
 fn list_ports(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
-    let ports = py.detach(openmvproto::transport::discover).map_err(|e| errors::OMVException::new_err(e.to_string()))?;
+    let ports =
+        py.detach(openmvproto::transport::discover).map_err(|e| errors::OMVException::new_err(e.to_string()))?;
     ports
         .into_iter()
         .map(|p| {
@@ -47,6 +49,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ChecksumException", py.get_type::<errors::ChecksumException>())?;
     m.add("SequenceException", py.get_type::<errors::SequenceException>())?;
     m.add("DisconnectedException", py.get_type::<errors::DisconnectedException>())?;
+    m.add("ControlException", py.get_type::<errors::ControlException>())?;
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
     let p = Version::PROTOCOL;
     m.add("PROTOCOL_VERSION", (p.0, p.1, p.2))?;

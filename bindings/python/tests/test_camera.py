@@ -514,3 +514,84 @@ def test_lost_link_raises_disconnected(make_cam):
             with pytest.raises(OMVException):
                 cam.version()
             wait_until("the link down", lambda: not cam.is_connected(), timeout=5)
+
+
+# ---- typed controls (omv-vcam's controls channel; its own cam: controls change frames) ----
+
+def test_controls_list_read_and_set(make_cam):
+    vc = make_cam("--width", 64, "--height", 48, "--fps", 100)
+    with Camera(tcp=vc.addr) as cam:
+        fields = {c["name"]: c for c in cam.controls()}
+        assert {"threshold", "mirror", "pattern", "shade", "note", "fps", "status", "brightness",
+                "depth", "reset roi"} <= set(fields)
+        t = fields["threshold"]
+        assert (t["widget"], t["min"], t["max"], t["input"]) == ("slider", 0, 255, True)
+        assert fields["pattern"]["widget"] == "select" and "checkers" in fields["pattern"]["options"]
+        assert fields["shade"]["widget"] == "radio"
+        assert fields["mirror"]["widget"] == "toggle" and fields["mirror"]["value"] is False
+        assert fields["fps"]["widget"] == "label" and fields["fps"]["input"] is False
+        assert (fields["depth"]["width"], fields["depth"]["height"]) == (16, 12)
+        wave = fields["brightness"]
+        assert wave["widget"] == "waveform" and isinstance(wave["typecode"], str)
+        assert wave["data"] is None or isinstance(wave["data"], list)
+
+        cam.set_control("threshold", 128)
+        cam.set_controls({"mirror": True, "note": "from python"})
+        assert cam.control("threshold")["value"] == 128
+        assert cam.control("mirror")["value"] is True
+        assert cam.control("note")["value"] == "from python"
+        # threshold 128: every pixel is 0 or 255.
+        cam.streaming(True)
+        f = cam.wait_frame(5.0)
+        f = cam.wait_frame(5.0)  # the first may predate the write
+        cam.streaming(False)
+        assert set(np.unique(f.array())) <= {0, 255}
+
+        with pytest.raises(openmvproto.ControlException):
+            cam.set_control("threshold", 300)  # out of range
+        with pytest.raises(openmvproto.ControlException):
+            cam.set_control("mirror", 3)  # a toggle takes a bool
+        with pytest.raises(openmvproto.ControlException):
+            cam.set_control("fps", 1.0)  # read-only
+        with pytest.raises(openmvproto.ControlException):
+            cam.control("no such control")
+        with pytest.raises(openmvproto.ControlException):
+            cam.set_controls({"threshold": 10, "mirror": "yes"})
+        assert cam.control("threshold")["value"] == 128  # nothing written when one fails
+        with pytest.raises(TypeError):
+            cam.set_control("note", object())
+        with pytest.raises(OMVException):
+            cam.controls("stdout")  # not CBOR
+
+
+def test_bad_timeouts_are_value_errors(cam):
+    for bad in (-1.0, float("nan"), float("inf"), 1e12):
+        with pytest.raises(ValueError):
+            cam.wait_frame(bad)
+        with pytest.raises(ValueError):
+            cam.native.next_event(bad)
+    with pytest.raises(ValueError):
+        Camera(tcp="127.0.0.1:1", timeout=-1).connect()
+
+
+def test_close_wakes_a_waiting_thread(gray_cam):
+    cam = Camera(tcp=gray_cam.addr)
+    cam.connect()
+    result = []
+    t = threading.Thread(target=lambda: result.append(_catch(lambda: cam.native.wait_frame(30.0))))
+    native = cam.native
+    t.start()
+    wait_until("the waiter to start", lambda: t.is_alive())
+    t0 = time.monotonic()
+    native.close()
+    t.join(10)
+    assert not t.is_alive() and time.monotonic() - t0 < 10
+    assert result and (result[0] is None or isinstance(result[0], OMVException))
+    cam.disconnect()
+
+
+def _catch(fn):
+    try:
+        return fn()
+    except OMVException as exc:
+        return exc

@@ -11,14 +11,26 @@ type Result<T, E = CameraError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum ControlValue {
     None,
-    Bool { value: bool },
-    Int { value: i64 },
-    Float { value: f64 },
-    Text { value: String },
+    Bool {
+        value: bool,
+    },
+    Int {
+        value: i64,
+    },
+    Float {
+        value: f64,
+    },
+    Text {
+        value: String,
+    },
     /// Depth and waveform samples.
-    Bytes { value: Vec<u8> },
+    Bytes {
+        value: Vec<u8>,
+    },
     /// A list (a firmware tuple), at most two levels deep.
-    List { items: Vec<ControlValue> },
+    List {
+        items: Vec<ControlValue>,
+    },
 }
 
 impl From<&core::Value> for ControlValue {
@@ -139,7 +151,8 @@ impl From<&core::Control> for Control {
         };
         match &c.widget {
             Widget::Slider(r) | Widget::Spinbox(r) => {
-                (out.min, out.max, out.step, out.integral) = (Some(f(r.min)), Some(f(r.max)), Some(f(r.step)), r.is_int());
+                (out.min, out.max, out.step, out.integral) =
+                    (Some(f(r.min)), Some(f(r.max)), Some(f(r.step)), r.is_int());
             }
             Widget::Select(o) | Widget::Radio(o) => out.options = o.clone(),
             Widget::Depth(d) => {

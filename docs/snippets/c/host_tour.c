@@ -1,6 +1,7 @@
 /* host_tour HOST:PORT: the host side in C, as the book teaches it: connect, list the
  * channels, push a command, pull data, count the cam's events.
  * Built by scripts/test-docs.sh with -Wall -Wextra -Werror against libopenmvproto. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>

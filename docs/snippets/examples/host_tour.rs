@@ -59,13 +59,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     cam.streaming(true, false, None)?;
     let frame = wait_for(Duration::from_secs(10), Duration::from_millis(2), || cam.read_frame().transpose())
         .ok_or("no frame within 10 s")??;
-    println!("frame #{}: {}x{} {:?}, {} bytes", frame.counter, frame.width, frame.height, frame.format, frame.data.len());
+    println!(
+        "frame #{}: {}x{} {:?}, {} bytes",
+        frame.counter,
+        frame.width,
+        frame.height,
+        frame.format,
+        frame.data.len()
+    );
     // ANCHOR_END: pull
     if frame.data.is_empty() || frame.width == 0 {
         return Err("an empty frame".into());
     }
-    if wait_for(Duration::from_secs(5), Duration::from_millis(5), || (notifies.load(Ordering::Relaxed) > 0).then_some(()))
-        .is_none()
+    if wait_for(Duration::from_secs(5), Duration::from_millis(5), || {
+        (notifies.load(Ordering::Relaxed) > 0).then_some(())
+    })
+    .is_none()
     {
         return Err("no stream NOTIFY event".into());
     }

@@ -108,7 +108,8 @@ unsafe extern "C" fn fw_cost_write(user: *mut c_void, offset: u32, data: *const 
 
 /// Encodes a request with the host's counter (host-side work, outside the engine).
 fn request(host: &mut Host, opcode: u8, channel: u8, payload: &[u8]) {
-    let h = Header { seq: host.seq, channel: ChannelId(channel), flags: Flags::empty(), opcode: Opcode(opcode), length: 0 };
+    let h =
+        Header { seq: host.seq, channel: ChannelId(channel), flags: Flags::empty(), opcode: Opcode(opcode), length: 0 };
     let mut buf = vec![0u8; PACKET_BUF];
     let n = encode(&h, payload, Some(&FastCrc), &mut buf).expect("request fits the packet buffer");
     host.received_payload += payload.len() as u64;

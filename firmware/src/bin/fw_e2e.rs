@@ -104,7 +104,7 @@ fn check_channels(cam: &Camera) -> Res<()> {
         (1, "stdin", F::WRITE | F::EXEC),
         (2, "stdout", F::READ),
         (3, "stream", F::READ | F::LOCK | F::STREAM),
-        (5, "config", F::READ | F::WRITE | F::DYNAMIC),
+        (4, "config", F::READ | F::WRITE | F::DYNAMIC), // the first free id, as on the firmware
     ];
     for (id, name, flags) in want {
         let c = list.iter().find(|c| c.name == name).ok_or(format!("no channel {name} in {list:?}"))?;

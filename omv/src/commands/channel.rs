@@ -58,7 +58,9 @@ pub fn channel(link: &LinkArgs, cmd: &ChannelCmd) -> Result<()> {
             if link.json {
                 let v: Vec<_> = list
                     .iter()
-                    .map(|c| json!({"id": c.id.0, "name": c.name, "flags": flag_names(c.flags), "ready": ready(c.id.0)}))
+                    .map(
+                        |c| json!({"id": c.id.0, "name": c.name, "flags": flag_names(c.flags), "ready": ready(c.id.0)}),
+                    )
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
@@ -83,14 +85,19 @@ pub fn channel(link: &LinkArgs, cmd: &ChannelCmd) -> Result<()> {
             }
             if link.json {
                 let text = std::str::from_utf8(&data).ok();
-                println!("{}", json!({"channel": name, "offset": offset, "len": data.len(), "hex": hex(&data), "text": text}));
+                println!(
+                    "{}",
+                    json!({"channel": name, "offset": offset, "len": data.len(), "hex": hex(&data), "text": text})
+                );
             } else if out.is_none() {
                 std::io::stdout().write_all(&data)?;
             }
         }
         ChannelCmd::Write { name, file, offset } => {
             let data = match file {
-                Some(p) if p.as_os_str() != "-" => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+                Some(p) if p.as_os_str() != "-" => {
+                    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?
+                }
                 _ => {
                     let mut b = Vec::new();
                     std::io::stdin().read_to_end(&mut b).context("cannot read stdin")?;

@@ -59,7 +59,9 @@ fn save(frame: &Frame, format: ImageFormat, path: &Path) -> Result<()> {
     let out = std::io::BufWriter::new(file()?);
     match format {
         ImageFormat::Png => image::codecs::png::PngEncoder::new(out).write_image(&pixels, w, h, color)?,
-        ImageFormat::Jpeg => image::codecs::jpeg::JpegEncoder::new_with_quality(out, 95).write_image(&pixels, w, h, color)?,
+        ImageFormat::Jpeg => {
+            image::codecs::jpeg::JpegEncoder::new_with_quality(out, 95).write_image(&pixels, w, h, color)?
+        }
         ImageFormat::Ppm => {
             let sub = if color == ExtendedColorType::L8 {
                 image::codecs::pnm::PnmSubtype::Graymap(image::codecs::pnm::SampleEncoding::Binary)

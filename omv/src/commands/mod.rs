@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod channel;
+pub mod controls;
 pub mod frames;
 pub mod info;
 pub mod run;

@@ -12,6 +12,7 @@ use eframe::egui::{self, Color32, Key, RichText, TextureHandle, TextureOptions};
 use openmvproto::client::ProfileRecord;
 use openmvproto::framing::payload::ProtoStats;
 
+use super::controls_panel::{self, PanelState};
 use super::worker::{Command, Shared};
 use crate::symbols::Symbols;
 
@@ -27,6 +28,8 @@ pub struct ViewApp {
     pub profile_view: u8,
     pub exclusive: bool,
     pub title: String,
+    pub controls_open: Arc<AtomicBool>,
+    pub panel: PanelState,
 }
 
 /// The largest whole zoom that fits `avail` (crisp pixels), below 1 a fraction. The window
@@ -52,9 +55,16 @@ fn stats_line(s: &ProtoStats) -> String {
 
 impl ViewApp {
     fn keys(&mut self, ctx: &egui::Context) {
-        let (esc, p, m, r) = ctx.input(|i| {
-            (i.key_pressed(Key::Escape), i.key_pressed(Key::P), i.key_pressed(Key::M), i.key_pressed(Key::R))
+        // Letters only while no text field has the keyboard (the controls' line edits).
+        let typing = ctx.wants_keyboard_input();
+        let (esc, p, m, r, c) = ctx.input(|i| {
+            let k = |key| !typing && i.key_pressed(key);
+            (i.key_pressed(Key::Escape), k(Key::P), k(Key::M), k(Key::R), k(Key::C))
         });
+        if c {
+            let open = !self.controls_open.load(Ordering::Relaxed);
+            self.controls_open.store(open, Ordering::Relaxed);
+        }
         if esc {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
@@ -183,7 +193,7 @@ impl eframe::App for ViewApp {
             ui.label(format!("reconnects {}  soft reboots {}", s.reconnects, s.soft_reboots));
             ui.separator();
             ui.label(&self.title);
-            ui.label("ESC quit  P profiler  M incl/excl  R reset");
+            ui.label("ESC quit  P profiler  M incl/excl  R reset  C controls");
         });
         egui::TopBottomPanel::bottom("console").resizable(true).default_height(150.0).show(ctx, |ui| {
             ui.horizontal(|ui| {
@@ -198,7 +208,30 @@ impl eframe::App for ViewApp {
         });
         let has_profiler = s.has_profiler;
         let profile = s.profile.clone();
+        let has_controls = s.has_controls;
+        let controls = if self.controls_open.load(Ordering::Relaxed) { s.controls.clone() } else { None };
         drop(s);
+        if self.controls_open.load(Ordering::Relaxed) {
+            let mut set = Vec::new();
+            egui::SidePanel::left("controls").default_width(330.0).show(ctx, |ui| {
+                ui.heading("Controls");
+                egui::ScrollArea::vertical().show(ui, |ui| match &controls {
+                    _ if !has_controls => {
+                        ui.colored_label(Color32::from_rgb(255, 190, 80), "this cam has no controls channel");
+                    }
+                    None => {
+                        ui.label("reading...");
+                    }
+                    Some(Err(e)) => {
+                        ui.colored_label(Color32::from_rgb(255, 120, 80), e);
+                    }
+                    Some(Ok(list)) => set = controls_panel::show(ui, list, &mut self.panel),
+                });
+            });
+            for (name, value) in set {
+                let _ = self.commands.send(Command::SetControl { name, value });
+            }
+        }
         egui::CentralPanel::default().frame(egui::Frame::NONE.fill(Color32::from_gray(24))).show(ctx, |ui| {
             let avail = ui.available_rect_before_wrap();
             if let Some(t) = &self.texture {
@@ -221,9 +254,12 @@ impl eframe::App for ViewApp {
             if self.profile_view != 0 {
                 let at = avail.min + egui::vec2(16.0, 16.0);
                 egui::Area::new(egui::Id::new("profiler")).fixed_pos(at).show(ctx, |ui| {
-                    egui::Frame::popup(ui.style()).fill(Color32::from_rgba_unmultiplied(10, 10, 40, 235)).show(ui, |ui| {
-                        self.profiler(ui, has_profiler, profile.as_ref());
-                    });
+                    egui::Frame::popup(ui.style()).fill(Color32::from_rgba_unmultiplied(10, 10, 40, 235)).show(
+                        ui,
+                        |ui| {
+                            self.profiler(ui, has_profiler, profile.as_ref());
+                        },
+                    );
                 });
             }
         });

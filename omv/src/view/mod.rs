@@ -1,6 +1,7 @@
 //! `omv view` (the default command): a live-view window of the cam.
 
 mod app;
+mod controls_panel;
 mod rate;
 mod worker;
 
@@ -21,6 +22,7 @@ use worker::{Worker, WorkerConfig};
 /// Room around the frame for the panels, in points, when the window opens.
 const SIDE_PANEL: f32 = 330.0;
 const TOP_AND_CONSOLE: f32 = 230.0;
+const CONTROLS_PANEL: f32 = 345.0;
 
 pub fn run(link: &LinkArgs, args: &ViewArgs) -> Result<()> {
     if !(args.scale.is_finite() && args.scale > 0.0 && args.scale <= 32.0) {
@@ -44,17 +46,21 @@ pub fn run(link: &LinkArgs, args: &ViewArgs) -> Result<()> {
     if let Some(script) = &script {
         cam.stop()?;
         cam.exec(script)?;
-        shared.lock().note(format!("running {}", args.script.as_ref().map(|p| p.display().to_string()).unwrap_or_default()));
+        shared
+            .lock()
+            .note(format!("running {}", args.script.as_ref().map(|p| p.display().to_string()).unwrap_or_default()));
     }
     // One frame first, to open the window at the size --scale asks for.
     cam.streaming(true, false, None)?;
     let first = next_frame(cam, Duration::from_secs(3))?;
     let (w, h) = first.as_ref().map_or((320, 240), |f| (f.width, f.height));
     let title = format!("omv: {}", session.target);
-    let size = [w as f32 * args.scale + SIDE_PANEL, h as f32 * args.scale + TOP_AND_CONSOLE];
+    let controls_width = if args.show_controls { CONTROLS_PANEL } else { 0.0 };
+    let size = [w as f32 * args.scale + SIDE_PANEL + controls_width, h as f32 * args.scale + TOP_AND_CONSOLE];
 
     let stop = Arc::new(AtomicBool::new(false));
     let profiling = Arc::new(AtomicBool::new(args.profile_view != 0));
+    let controls_open = Arc::new(AtomicBool::new(args.show_controls));
     let (cmd_tx, cmd_rx) = mpsc::channel();
     let session = Arc::new(session);
     let mut worker_thread = None;
@@ -70,6 +76,7 @@ pub fn run(link: &LinkArgs, args: &ViewArgs) -> Result<()> {
         quiet: link.quiet,
         channel: args.channel.clone(),
         profiling: profiling.clone(),
+        controls_open: controls_open.clone(),
         stop: stop.clone(),
     };
     let app_state = shared.clone();
@@ -101,6 +108,8 @@ pub fn run(link: &LinkArgs, args: &ViewArgs) -> Result<()> {
                 profile_view,
                 exclusive: false,
                 title,
+                controls_open,
+                panel: Default::default(),
             }))
         }),
     );

@@ -14,6 +14,7 @@ use eframe::egui;
 use parking_lot::Mutex;
 
 use openmvproto::client::{ClientEvent, Error, ProfileRecord};
+use openmvproto::controls::{Control, Value};
 use openmvproto::framing::payload::{event, PixFormat, ProtoStats};
 use openmvproto::framing::ChannelId;
 
@@ -30,12 +31,17 @@ const PROFILE_EVERY: Duration = Duration::from_millis(100);
 /// Without a frame for this long the stream is switched on again (a cam that rebooted
 /// without telling).
 const STREAM_STALL: Duration = Duration::from_secs(2);
+/// How often the controls are read while the panel is open.
+const CONTROLS_EVERY: Duration = Duration::from_millis(200);
+/// The channel the controls panel shows.
+pub const CONTROLS_CHANNEL: &str = "controls";
 
 /// What the window asks the cam thread to do.
 #[derive(Debug)]
 pub enum Command {
     ProfilerMode { exclusive: bool },
     ProfilerReset,
+    SetControl { name: String, value: Value },
 }
 
 /// A frame ready for the window.
@@ -67,6 +73,9 @@ pub struct ViewState {
     pub soft_reboots: u32,
     pub has_profiler: bool,
     pub profile: Option<Vec<ProfileRecord>>,
+    pub has_controls: bool,
+    /// The controls as last read, or why they could not be.
+    pub controls: Option<Result<Vec<Control>, String>>,
     pub last_error: Option<String>,
 }
 
@@ -108,6 +117,8 @@ pub struct WorkerConfig {
     pub channel: Option<String>,
     /// Read profiler records (a profiler view is open).
     pub profiling: Arc<AtomicBool>,
+    /// Read the controls (the panel is open).
+    pub controls_open: Arc<AtomicBool>,
     pub stop: Arc<AtomicBool>,
 }
 
@@ -136,6 +147,7 @@ impl Worker {
         let mut last_frame = Instant::now();
         let mut last_stats = Instant::now() - STATS_EVERY;
         let mut last_profile = Instant::now() - PROFILE_EVERY;
+        let mut last_controls = Instant::now() - CONTROLS_EVERY;
         let mut raw_size: Option<(u32, u32)> = None;
         while !self.cfg.stop.load(Ordering::Relaxed) {
             // Events first: they say when to switch streaming back on.
@@ -143,22 +155,38 @@ impl Worker {
                 self.on_event(&ev, &mut need_stream);
             }
             while let Ok(c) = self.commands.try_recv() {
-                let r = match c {
-                    Command::ProfilerMode { exclusive } => self.session.cam.profiler_mode(exclusive),
-                    Command::ProfilerReset => self.session.cam.profiler_reset(),
+                let (what, r) = match c {
+                    Command::ProfilerMode { exclusive } => {
+                        ("profiler".to_string(), self.session.cam.profiler_mode(exclusive))
+                    }
+                    Command::ProfilerReset => ("profiler".to_string(), self.session.cam.profiler_reset()),
+                    Command::SetControl { name, value } => {
+                        // Read back at once, so the panel shows what the cam took.
+                        last_controls = Instant::now() - CONTROLS_EVERY;
+                        let r = self.session.cam.set_control(CONTROLS_CHANNEL, &name, value);
+                        (format!("control {name}"), r)
+                    }
                 };
                 if let Err(e) = r {
-                    self.shared.lock().note(format!("profiler: {e}"));
+                    self.shared.lock().note(format!("{what}: {e}"));
                 }
             }
-            let r = self.turn(&mut rate, &mut need_stream, &mut last_frame, &mut last_stats, &mut last_profile, &mut raw_size);
+            let r = self.turn(
+                &mut rate,
+                &mut need_stream,
+                &mut last_frame,
+                &mut last_stats,
+                &mut last_profile,
+                &mut last_controls,
+                &mut raw_size,
+            );
             match r {
                 Ok(_) => continue,
                 Err(e) if e.is_disconnected() => {
                     {
                         let mut s = self.shared.lock();
                         if s.link_up {
-                            s.note(format!("link lost: {e}; waiting for the cam"));
+                            s.note(format!("{e}; waiting for the cam"));
                         }
                         s.link_up = false;
                         s.link = format!("reconnecting ({e})");
@@ -202,7 +230,9 @@ impl Worker {
                 s.reconnects += 1;
                 s.note("reconnected");
             }
-            ClientEvent::Device { channel, code } if *channel == ChannelId::TRANSPORT && *code == event::SOFT_REBOOT => {
+            ClientEvent::Device { channel, code }
+                if *channel == ChannelId::TRANSPORT && *code == event::SOFT_REBOOT =>
+            {
                 *need_stream = true;
                 let mut s = self.shared.lock();
                 s.soft_reboots += 1;
@@ -227,6 +257,7 @@ impl Worker {
         last_frame: &mut Instant,
         last_stats: &mut Instant,
         last_profile: &mut Instant,
+        last_controls: &mut Instant,
         raw_size: &mut Option<(u32, u32)>,
     ) -> Result<bool, Error> {
         let cam = &self.session.cam;
@@ -236,8 +267,10 @@ impl Worker {
             *need_stream = false;
             *last_frame = Instant::now();
             let has_profiler = cam.has_channel("profile")?;
+            let has_controls = cam.has_channel(CONTROLS_CHANNEL)?;
             let mut s = self.shared.lock();
             s.has_profiler = has_profiler;
+            s.has_controls = has_controls;
             s.link_up = true;
             s.link = cam.describe();
             s.last_error = None;
@@ -274,6 +307,17 @@ impl Worker {
             *last_profile = Instant::now();
             if let Some(p) = cam.read_profile()? {
                 self.shared.lock().profile = Some(p);
+            }
+        }
+        if self.cfg.controls_open.load(Ordering::Relaxed) && last_controls.elapsed() >= CONTROLS_EVERY {
+            *last_controls = Instant::now();
+            if self.shared.lock().has_controls {
+                let r = match cam.controls(CONTROLS_CHANNEL) {
+                    Ok(c) => Ok(c),
+                    Err(e) if e.is_disconnected() => return Err(e),
+                    Err(e) => Err(e.to_string()),
+                };
+                self.shared.lock().controls = Some(r);
             }
         }
         if last_stats.elapsed() >= STATS_EVERY {

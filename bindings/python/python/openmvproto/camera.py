@@ -41,11 +41,15 @@ _HW_CAP_BITS = (
 
 ChannelArg = Union[str, int]
 
+# Pixel formats read_frame() converts to RGB888 (GRAYSCALE, RGB565, JPEG).
+_CONVERTED = (0x08020001, 0x0C030002, 0x06060000)
+
 
 def _frame_dict(frame: Frame) -> Optional[Dict[str, Any]]:
     """openmv's read_frame() dictionary; None where openmv gives None (pixels that do not convert)."""
     try:
-        data = frame.rgb888()
+        # A format nobody converts: the pixels as they came, as openmv gives them.
+        data = frame.rgb888() if frame.format in _CONVERTED else frame.data
     except OMVException as exc:
         log.warning("frame %dx%d %s not converted: %s", frame.width, frame.height, frame.format_name, exc)
         return None
@@ -435,6 +439,25 @@ class Camera:
         """Make PMU counter `counter_num` count event `event_id`."""
         if self._has_profiler():
             self._cam().profiler_event(counter_num, event_id)
+
+    # ---- typed controls, beyond openmv ----
+
+    def controls(self, channel: ChannelArg = "controls") -> List[Dict[str, Any]]:
+        """Every field of a controls channel (CBOR, as the firmware's CBORChannel), in order:
+        dicts with name, widget, value, unit, input and the widget's parameters."""
+        return self._cam().controls(channel)
+
+    def control(self, name: str, channel: ChannelArg = "controls") -> Dict[str, Any]:
+        """One field by name; ControlException if there is none."""
+        return self._cam().control(channel, name)
+
+    def set_control(self, name: str, value: Any, channel: ChannelArg = "controls") -> None:
+        """Set one control after checking the value against its widget (ControlException if not)."""
+        self._cam().set_controls(channel, [(name, value)])
+
+    def set_controls(self, values: Dict[str, Any], channel: ChannelArg = "controls") -> None:
+        """Set several controls in one write; nothing is written if one value does not fit."""
+        self._cam().set_controls(channel, list(values.items()))
 
     # ---- low level, beyond openmv ----
 

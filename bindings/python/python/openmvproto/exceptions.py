@@ -2,6 +2,7 @@
 
 from ._native import (
     ChecksumException,
+    ControlException,
     DisconnectedException,
     OMVException,
     SequenceException,
@@ -9,4 +10,4 @@ from ._native import (
 )
 
 __all__ = ["OMVException", "TimeoutException", "ChecksumException", "SequenceException",
-           "DisconnectedException"]
+           "DisconnectedException", "ControlException"]

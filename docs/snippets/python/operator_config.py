@@ -1,4 +1,4 @@
-"""operator.py HOST:PORT: worked example 2 in Python. An operator changes a threshold and a
+"""operator_config.py HOST:PORT: worked example 2 in Python. An operator changes a threshold and a
 region of interest at run time through the cam's `config` channel and checks that the cam's
 frames follow (the cam: rust_cam of the book, which reads the line `threshold=T roi=x,y,w,h`)."""
 
@@ -39,4 +39,4 @@ with Camera(tcp=sys.argv[1]) as cam:
                 sys.exit(f"no frame showed threshold={threshold} roi={roi} within 5 s")
     # ANCHOR_END: tune
     cam.streaming(False)
-print("operator.py: ok")
+print("operator_config.py: ok")
