@@ -135,6 +135,9 @@ typedef enum omv_event_kind {
     OMV_EVENT_KIND_LINK_LOST = 1,
     // The link came back (automatic reconnection); `channel` and `code` are 0.
     OMV_EVENT_KIND_RECONNECTED = 2,
+    // The cam restarted its protocol (soft reboot after a script) and the session was
+    // restored: fresh channel list, streaming as last asked for; `channel` and `code` are 0.
+    OMV_EVENT_KIND_CAM_RESTARTED = 3,
 } omv_event_kind;
 
 // What every `omv_*` function returns: `OMV_STATUS_OK` (0) on success, an error otherwise.
@@ -191,6 +194,16 @@ typedef enum omv_status {
     OMV_STATUS_FULL = 22,
     // The host did not enable events on this link.
     OMV_STATUS_EVENTS_DISABLED = 23,
+    // The cam restarted (soft reboot after a script) during the call; the session was
+    // restored, the call may be repeated if it is safe to.
+    OMV_STATUS_CAM_RESTARTED = 24,
+    // An answer grew past what was asked for.
+    OMV_STATUS_ANSWER_TOO_LONG = 25,
+    // The cam offered more bytes than the host takes in at once.
+    OMV_STATUS_SIZE_LIMIT = 26,
+    // A request that is never repeated (EXEC, a consuming stdout read) may or may not have
+    // been carried out.
+    OMV_STATUS_OUTCOME_UNKNOWN = 27,
     // A bug in the library (an invariant did not hold).
     OMV_STATUS_INTERNAL = 254,
     // A Rust panic was caught at the boundary; the handle may be unusable.
@@ -723,7 +736,8 @@ enum omv_status omv_host_set_event_callback(struct omv_host *host,
                                             omv_event_fn callback,
                                             void *user_data);
 
-// Closes the link and stops the client's threads; waits for an operation in flight. The
+// Closes the link and stops the client's threads; an operation in flight on another thread
+// ends at once with `OMV_STATUS_DISCONNECTED`. The
 // handle stays valid: later calls return `OMV_STATUS_CLOSED` until `omv_host_free`.
 // Thread-safe; may be called from the event callback. Closing twice returns
 // `OMV_STATUS_CLOSED`.

@@ -28,13 +28,16 @@ cargo build -q --release -p openmvproto --no-default-features --features alloc -
 
 step "unit, golden, back-to-back, fault, property and end-to-end tests"
 cargo test --release --workspace
+cat "$CARGO_TARGET_DIR/tmp/fleet.txt"   # 64 cams read by one process (vcam/tests/fleet.rs)
 
 step "main job: live view against the built-in virtual cam"
 cargo run -q --release -p openmvproto-vcam --example live_view -- --frames 3 --out "$CARGO_TARGET_DIR/live_view"
 cargo run -q --release -p openmvproto-vcam --example config_channel
 
-step "fuzz: device receive path (cargo-fuzz, 30 s)"
-(cd fuzz && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz" cargo +nightly fuzz run device_rx -- -max_total_time=30 2>&1 | tail -n 3)
+step "fuzz: device and host receive paths (cargo-fuzz, 20 s each)"
+for target in device_rx host_rx; do
+    (cd fuzz && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz" cargo +nightly fuzz run "$target" -- -max_total_time=20 2>&1 | tail -n 2)
+done
 
 step "benchmark: framing throughput against memcpy and CRC-32"
 cargo bench -q --bench framing

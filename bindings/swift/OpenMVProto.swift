@@ -535,6 +535,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterFloat: FfiConverterPrimitive {
     typealias FfiType = Float
     typealias SwiftType = Float
@@ -545,6 +561,22 @@ fileprivate struct FfiConverterFloat: FfiConverterPrimitive {
 
     public static func write(_ value: Float, into buf: inout [UInt8]) {
         writeFloat(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
     }
 }
 
@@ -1011,6 +1043,26 @@ public protocol CameraProtocol: AnyObject, Sendable {
      * CHANNEL_WRITE of `data` at `offset`, any length.
      */
     func write(channel: String, offset: UInt32, data: Data) throws 
+    
+    /**
+     * One field by name.
+     */
+    func control(channel: String, name: String) throws  -> Control
+    
+    /**
+     * Every field of the controls channel `channel` (e.g. "controls"), in the cam's order.
+     */
+    func controls(channel: String) throws  -> [Control]
+    
+    /**
+     * Sets a control after checking the value against its widget.
+     */
+    func setControl(channel: String, name: String, value: ControlValue) throws 
+    
+    /**
+     * Sets several controls in one write; nothing is sent if one of them does not fit.
+     */
+    func setControls(channel: String, updates: [ControlUpdate]) throws 
     
 }
 /**
@@ -1607,6 +1659,60 @@ open func write(channel: String, offset: UInt32, data: Data)throws   {try rustCa
 }
 }
     
+    /**
+     * One field by name.
+     */
+open func control(channel: String, name: String)throws  -> Control  {
+    return try  FfiConverterTypeControl_lift(try rustCallWithError(FfiConverterTypeCameraError_lift) {
+        uniffiCallStatus in
+    uniffi_openmvproto_uniffi_fn_method_camera_control(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(channel),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every field of the controls channel `channel` (e.g. "controls"), in the cam's order.
+     */
+open func controls(channel: String)throws  -> [Control]  {
+    return try  FfiConverterSequenceTypeControl.lift(try rustCallWithError(FfiConverterTypeCameraError_lift) {
+        uniffiCallStatus in
+    uniffi_openmvproto_uniffi_fn_method_camera_controls(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(channel),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets a control after checking the value against its widget.
+     */
+open func setControl(channel: String, name: String, value: ControlValue)throws   {try rustCallWithError(FfiConverterTypeCameraError_lift) {
+        uniffiCallStatus in
+    uniffi_openmvproto_uniffi_fn_method_camera_set_control(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(channel),
+        FfiConverterString.lower(name),
+        FfiConverterTypeControlValue_lower(value),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Sets several controls in one write; nothing is sent if one of them does not fit.
+     */
+open func setControls(channel: String, updates: [ControlUpdate])throws   {try rustCallWithError(FfiConverterTypeCameraError_lift) {
+        uniffiCallStatus in
+    uniffi_openmvproto_uniffi_fn_method_camera_set_controls(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(channel),
+        FfiConverterSequenceTypeControlUpdate.lower(updates),uniffiCallStatus
+    )
+}
+}
+    
 
     
 }
@@ -1678,7 +1784,7 @@ public protocol EventListener: AnyObject, Sendable {
     func onLinkLost(reason: String) throws 
     
     /**
-     * The link is back and the session restored.
+     * The link is back, or the cam restarted, and the session is restored.
      */
     func onReconnected() throws 
     
@@ -1770,7 +1876,7 @@ open func onLinkLost(reason: String)throws   {try rustCallWithError(FfiConverter
 }
     
     /**
-     * The link is back and the session restored.
+     * The link is back, or the cam restarted, and the session is restored.
      */
 open func onReconnected()throws   {try rustCallWithError(FfiConverterTypeCameraError_lift) {
         uniffiCallStatus in
@@ -2634,6 +2740,218 @@ public func FfiConverterTypeConnectOptions_lower(_ value: ConnectOptions) -> Rus
 
 
 /**
+ * One field of a controls channel with its widget's parameters.
+ */
+public struct Control: Equatable, Hashable {
+    public var name: String
+    public var widget: WidgetType
+    /**
+     * The widget type as the cam wrote it ("slider", ...).
+     */
+    public var widgetName: String
+    public var value: ControlValue
+    public var unit: String?
+    /**
+     * Slider / spin box range and step; depth / waveform data range.
+     */
+    public var min: Double?
+    public var max: Double?
+    public var step: Double?
+    /**
+     * Whether the range is integral (the control takes integers).
+     */
+    public var integral: Bool
+    /**
+     * Select / radio options; waveform series names.
+     */
+    public var options: [String]
+    /**
+     * Depth: width x height. Waveform: samples per series x number of series.
+     */
+    public var width: UInt32
+    public var height: UInt32
+    /**
+     * Waveform: samples per second, typecode ("H" unless the cam says otherwise), clock.
+     */
+    public var sampleRate: Double?
+    public var typecode: String?
+    public var timeUs: UInt64?
+    /**
+     * Whether a host may set it.
+     */
+    public var writable: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, widget: WidgetType, 
+        /**
+         * The widget type as the cam wrote it ("slider", ...).
+         */widgetName: String, value: ControlValue, unit: String?, 
+        /**
+         * Slider / spin box range and step; depth / waveform data range.
+         */min: Double?, max: Double?, step: Double?, 
+        /**
+         * Whether the range is integral (the control takes integers).
+         */integral: Bool, 
+        /**
+         * Select / radio options; waveform series names.
+         */options: [String], 
+        /**
+         * Depth: width x height. Waveform: samples per series x number of series.
+         */width: UInt32, height: UInt32, 
+        /**
+         * Waveform: samples per second, typecode ("H" unless the cam says otherwise), clock.
+         */sampleRate: Double?, typecode: String?, timeUs: UInt64?, 
+        /**
+         * Whether a host may set it.
+         */writable: Bool) {
+        self.name = name
+        self.widget = widget
+        self.widgetName = widgetName
+        self.value = value
+        self.unit = unit
+        self.min = min
+        self.max = max
+        self.step = step
+        self.integral = integral
+        self.options = options
+        self.width = width
+        self.height = height
+        self.sampleRate = sampleRate
+        self.typecode = typecode
+        self.timeUs = timeUs
+        self.writable = writable
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Control: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeControl: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Control {
+        return
+            try Control(
+                name: FfiConverterString.read(from: &buf), 
+                widget: FfiConverterTypeWidgetType.read(from: &buf), 
+                widgetName: FfiConverterString.read(from: &buf), 
+                value: FfiConverterTypeControlValue.read(from: &buf), 
+                unit: FfiConverterOptionString.read(from: &buf), 
+                min: FfiConverterOptionDouble.read(from: &buf), 
+                max: FfiConverterOptionDouble.read(from: &buf), 
+                step: FfiConverterOptionDouble.read(from: &buf), 
+                integral: FfiConverterBool.read(from: &buf), 
+                options: FfiConverterSequenceString.read(from: &buf), 
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                sampleRate: FfiConverterOptionDouble.read(from: &buf), 
+                typecode: FfiConverterOptionString.read(from: &buf), 
+                timeUs: FfiConverterOptionUInt64.read(from: &buf), 
+                writable: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Control, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeWidgetType.write(value.widget, into: &buf)
+        FfiConverterString.write(value.widgetName, into: &buf)
+        FfiConverterTypeControlValue.write(value.value, into: &buf)
+        FfiConverterOptionString.write(value.unit, into: &buf)
+        FfiConverterOptionDouble.write(value.min, into: &buf)
+        FfiConverterOptionDouble.write(value.max, into: &buf)
+        FfiConverterOptionDouble.write(value.step, into: &buf)
+        FfiConverterBool.write(value.integral, into: &buf)
+        FfiConverterSequenceString.write(value.options, into: &buf)
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterOptionDouble.write(value.sampleRate, into: &buf)
+        FfiConverterOptionString.write(value.typecode, into: &buf)
+        FfiConverterOptionUInt64.write(value.timeUs, into: &buf)
+        FfiConverterBool.write(value.writable, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeControl_lift(_ buf: RustBuffer) throws -> Control {
+    return try FfiConverterTypeControl.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeControl_lower(_ value: Control) -> RustBuffer {
+    return FfiConverterTypeControl.lower(value)
+}
+
+
+/**
+ * One control to set, for `setControls`.
+ */
+public struct ControlUpdate: Equatable, Hashable {
+    public var name: String
+    public var value: ControlValue
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, value: ControlValue) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ControlUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeControlUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ControlUpdate {
+        return
+            try ControlUpdate(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterTypeControlValue.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ControlUpdate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeControlValue.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeControlUpdate_lift(_ buf: RustBuffer) throws -> ControlUpdate {
+    return try FfiConverterTypeControlUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeControlUpdate_lower(_ value: ControlUpdate) -> RustBuffer {
+    return FfiConverterTypeControlUpdate.lower(value)
+}
+
+
+/**
  * One frame of the stream channel.
  */
 public struct Frame: Equatable, Hashable {
@@ -3436,6 +3754,24 @@ enum CameraError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Callback(detail: String
     )
+    /**
+     * The cam restarted (soft reboot after a script) during the request.
+     */
+    case CamRestarted
+    /**
+     * An answer grew past what was asked for.
+     */
+    case AnswerTooLong
+    /**
+     * The cam offered more bytes than the client takes in at once.
+     */
+    case SizeLimit(claimed: UInt64, limit: UInt64
+    )
+    /**
+     * A request that is never repeated (EXEC, a consuming read) may or may not have run.
+     */
+    case OutcomeUnknown(op: String, detail: String
+    )
 
     
 
@@ -3495,6 +3831,16 @@ public struct FfiConverterTypeCameraError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf)
             )
         case 13: return .Callback(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .CamRestarted
+        case 15: return .AnswerTooLong
+        case 16: return .SizeLimit(
+            claimed: try FfiConverterUInt64.read(from: &buf), 
+            limit: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 17: return .OutcomeUnknown(
+            op: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -3570,6 +3916,26 @@ public struct FfiConverterTypeCameraError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
+        
+        case .CamRestarted:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .AnswerTooLong:
+            writeInt(&buf, Int32(15))
+        
+        
+        case let .SizeLimit(claimed,limit):
+            writeInt(&buf, Int32(16))
+            FfiConverterUInt64.write(claimed, into: &buf)
+            FfiConverterUInt64.write(limit, into: &buf)
+            
+        
+        case let .OutcomeUnknown(op,detail):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(op, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
         }
     }
 }
@@ -3588,6 +3954,134 @@ public func FfiConverterTypeCameraError_lift(_ buf: RustBuffer) throws -> Camera
 public func FfiConverterTypeCameraError_lower(_ value: CameraError) -> RustBuffer {
     return FfiConverterTypeCameraError.lower(value)
 }
+
+
+/**
+ * A control's value, typed as the cam sent it.
+ */
+
+public indirect enum ControlValue: Equatable, Hashable {
+    
+    case none
+    case bool(value: Bool
+    )
+    case int(value: Int64
+    )
+    case float(value: Double
+    )
+    case text(value: String
+    )
+    /**
+     * Depth and waveform samples.
+     */
+    case bytes(value: Data
+    )
+    /**
+     * A list (a firmware tuple), at most two levels deep.
+     */
+    case tuple(items: [ControlValue]
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ControlValue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeControlValue: FfiConverterRustBuffer {
+    typealias SwiftType = ControlValue
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ControlValue {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .none
+        
+        case 2: return .bool(value: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 3: return .int(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 4: return .float(value: try FfiConverterDouble.read(from: &buf)
+        )
+        
+        case 5: return .text(value: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .bytes(value: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 7: return .tuple(items: try FfiConverterSequenceTypeControlValue.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ControlValue, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .none:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .bool(value):
+            writeInt(&buf, Int32(2))
+            FfiConverterBool.write(value, into: &buf)
+            
+        
+        case let .int(value):
+            writeInt(&buf, Int32(3))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        
+        case let .float(value):
+            writeInt(&buf, Int32(4))
+            FfiConverterDouble.write(value, into: &buf)
+            
+        
+        case let .text(value):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(value, into: &buf)
+            
+        
+        case let .bytes(value):
+            writeInt(&buf, Int32(6))
+            FfiConverterData.write(value, into: &buf)
+            
+        
+        case let .tuple(items):
+            writeInt(&buf, Int32(7))
+            FfiConverterSequenceTypeControlValue.write(items, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeControlValue_lift(_ buf: RustBuffer) throws -> ControlValue {
+    return try FfiConverterTypeControlValue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeControlValue_lower(_ value: ControlValue) -> RustBuffer {
+    return FfiConverterTypeControlValue.lower(value)
+}
+
 
 
 /**
@@ -3684,6 +4178,172 @@ public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffe
 }
 
 
+
+/**
+ * The widget a control is drawn with.
+ */
+
+public enum WidgetType: Equatable, Hashable {
+    
+    case label
+    case text
+    case toggle
+    case pushButton
+    case slider
+    case spinbox
+    case select
+    case radio
+    case lineEdit
+    case depth
+    case waveform
+    /**
+     * A type this library does not know: see `widgetName`.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension WidgetType: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWidgetType: FfiConverterRustBuffer {
+    typealias SwiftType = WidgetType
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WidgetType {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .label
+        
+        case 2: return .text
+        
+        case 3: return .toggle
+        
+        case 4: return .pushButton
+        
+        case 5: return .slider
+        
+        case 6: return .spinbox
+        
+        case 7: return .select
+        
+        case 8: return .radio
+        
+        case 9: return .lineEdit
+        
+        case 10: return .depth
+        
+        case 11: return .waveform
+        
+        case 12: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WidgetType, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .label:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .text:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .toggle:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .pushButton:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .slider:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .spinbox:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .select:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .radio:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .lineEdit:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .depth:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .waveform:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(12))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWidgetType_lift(_ buf: RustBuffer) throws -> WidgetType {
+    return try FfiConverterTypeWidgetType.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWidgetType_lower(_ value: WidgetType) -> RustBuffer {
+    return FfiConverterTypeWidgetType.lower(value)
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -3703,6 +4363,30 @@ fileprivate struct FfiConverterOptionFloat: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterFloat.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3881,6 +4565,31 @@ fileprivate struct FfiConverterSequenceUInt64: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeCamPortInfo: FfiConverterRustBuffer {
     typealias SwiftType = [CamPortInfo]
 
@@ -3931,6 +4640,56 @@ fileprivate struct FfiConverterSequenceTypeChannelInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeControl: FfiConverterRustBuffer {
+    typealias SwiftType = [Control]
+
+    public static func write(_ value: [Control], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeControl.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Control] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Control]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeControl.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeControlUpdate: FfiConverterRustBuffer {
+    typealias SwiftType = [ControlUpdate]
+
+    public static func write(_ value: [ControlUpdate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeControlUpdate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ControlUpdate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ControlUpdate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeControlUpdate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeMemoryPool: FfiConverterRustBuffer {
     typealias SwiftType = [MemoryPool]
 
@@ -3973,6 +4732,31 @@ fileprivate struct FfiConverterSequenceTypeProfileRecord: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeProfileRecord.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeControlValue: FfiConverterRustBuffer {
+    typealias SwiftType = [ControlValue]
+
+    public static func write(_ value: [ControlValue], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeControlValue.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ControlValue] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ControlValue]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeControlValue.read(from: &buf))
         }
         return seq
     }
@@ -4203,6 +4987,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_openmvproto_uniffi_checksum_method_camera_write() != 56914) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_openmvproto_uniffi_checksum_method_camera_control() != 12521) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openmvproto_uniffi_checksum_method_camera_controls() != 5633) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openmvproto_uniffi_checksum_method_camera_set_control() != 5261) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openmvproto_uniffi_checksum_method_camera_set_controls() != 50914) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_openmvproto_uniffi_checksum_method_bytefeed_is_open() != 49249) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4218,7 +5014,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_openmvproto_uniffi_checksum_method_eventlistener_on_link_lost() != 10069) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_openmvproto_uniffi_checksum_method_eventlistener_on_reconnected() != 14051) {
+    if (uniffi_openmvproto_uniffi_checksum_method_eventlistener_on_reconnected() != 34765) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openmvproto_uniffi_checksum_method_transport_open_link() != 24136) {

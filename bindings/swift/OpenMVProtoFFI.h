@@ -540,6 +540,26 @@ RustBuffer uniffi_openmvproto_uniffi_fn_method_camera_version(uint64_t ptr, Rust
 void uniffi_openmvproto_uniffi_fn_method_camera_write(uint64_t ptr, RustBuffer channel, uint32_t offset, RustBuffer data, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_CONTROL
+#define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_CONTROL
+RustBuffer uniffi_openmvproto_uniffi_fn_method_camera_control(uint64_t ptr, RustBuffer channel, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_CONTROLS
+#define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_CONTROLS
+RustBuffer uniffi_openmvproto_uniffi_fn_method_camera_controls(uint64_t ptr, RustBuffer channel, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_SET_CONTROL
+#define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_SET_CONTROL
+void uniffi_openmvproto_uniffi_fn_method_camera_set_control(uint64_t ptr, RustBuffer channel, RustBuffer name, RustBuffer value, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_SET_CONTROLS
+#define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_SET_CONTROLS
+void uniffi_openmvproto_uniffi_fn_method_camera_set_controls(uint64_t ptr, RustBuffer channel, RustBuffer updates, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_CLONE_BYTEFEED
 #define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_CLONE_BYTEFEED
 uint64_t uniffi_openmvproto_uniffi_fn_clone_bytefeed(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1180,6 +1200,30 @@ uint16_t uniffi_openmvproto_uniffi_checksum_method_camera_version(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_WRITE
 #define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_WRITE
 uint16_t uniffi_openmvproto_uniffi_checksum_method_camera_write(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_CONTROL
+#define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_CONTROL
+uint16_t uniffi_openmvproto_uniffi_checksum_method_camera_control(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_CONTROLS
+#define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_CONTROLS
+uint16_t uniffi_openmvproto_uniffi_checksum_method_camera_controls(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_SET_CONTROL
+#define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_SET_CONTROL
+uint16_t uniffi_openmvproto_uniffi_checksum_method_camera_set_control(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_SET_CONTROLS
+#define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_SET_CONTROLS
+uint16_t uniffi_openmvproto_uniffi_checksum_method_camera_set_controls(void
     
 );
 #endif

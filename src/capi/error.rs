@@ -70,6 +70,16 @@ pub enum omv_status {
     Full = 22,
     /// The host did not enable events on this link.
     EventsDisabled = 23,
+    /// The cam restarted (soft reboot after a script) during the call; the session was
+    /// restored, the call may be repeated if it is safe to.
+    CamRestarted = 24,
+    /// An answer grew past what was asked for.
+    AnswerTooLong = 25,
+    /// The cam offered more bytes than the host takes in at once.
+    SizeLimit = 26,
+    /// A request that is never repeated (EXEC, a consuming stdout read) may or may not have
+    /// been carried out.
+    OutcomeUnknown = 27,
     /// A bug in the library (an invariant did not hold).
     Internal = 254,
     /// A Rust panic was caught at the boundary; the handle may be unusable.
@@ -78,7 +88,7 @@ pub enum omv_status {
 
 impl omv_status {
     /// Every status, for `omv_status_str` and the tests.
-    pub(crate) const ALL: [omv_status; 26] = [
+    pub(crate) const ALL: [omv_status; 30] = [
         omv_status::Ok,
         omv_status::NullArgument,
         omv_status::InvalidArgument,
@@ -103,6 +113,10 @@ impl omv_status {
         omv_status::Closed,
         omv_status::Full,
         omv_status::EventsDisabled,
+        omv_status::CamRestarted,
+        omv_status::AnswerTooLong,
+        omv_status::SizeLimit,
+        omv_status::OutcomeUnknown,
         omv_status::Internal,
         omv_status::Panic,
     ];
@@ -134,6 +148,10 @@ impl omv_status {
             omv_status::Closed => "OMV_STATUS_CLOSED\0",
             omv_status::Full => "OMV_STATUS_FULL\0",
             omv_status::EventsDisabled => "OMV_STATUS_EVENTS_DISABLED\0",
+            omv_status::CamRestarted => "OMV_STATUS_CAM_RESTARTED\0",
+            omv_status::AnswerTooLong => "OMV_STATUS_ANSWER_TOO_LONG\0",
+            omv_status::SizeLimit => "OMV_STATUS_SIZE_LIMIT\0",
+            omv_status::OutcomeUnknown => "OMV_STATUS_OUTCOME_UNKNOWN\0",
             omv_status::Internal => "OMV_STATUS_INTERNAL\0",
             omv_status::Panic => "OMV_STATUS_PANIC\0",
         }
@@ -189,6 +207,10 @@ impl omv_status {
             Error::Decode(_) => omv_status::Decode,
             Error::InvalidArgument(_) => omv_status::InvalidArgument,
             Error::Controls(e) => super::controls::status_of(e),
+            Error::CamRestarted => omv_status::CamRestarted,
+            Error::AnswerTooLong => omv_status::AnswerTooLong,
+            Error::SizeLimit { .. } => omv_status::SizeLimit,
+            Error::OutcomeUnknown { .. } => omv_status::OutcomeUnknown,
         }
     }
 

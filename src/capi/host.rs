@@ -74,6 +74,7 @@ impl EventSlot {
             ClientEvent::Device { channel, code } => (omv_event_kind::Device, channel.0, *code),
             ClientEvent::LinkLost { .. } => (omv_event_kind::LinkLost, 0, 0),
             ClientEvent::Reconnected => (omv_event_kind::Reconnected, 0, 0),
+            ClientEvent::CamRestarted => (omv_event_kind::CamRestarted, 0, 0),
         };
         let g = self.cb.lock();
         let cb = *g.borrow();
@@ -120,7 +121,7 @@ enum State {
 }
 
 /// What an `omv_host` pointer really points to.
-struct HostObj {
+pub(crate) struct HostObj {
     state: RwLock<State>,
     /// The application's side of a callback link.
     feed: Option<FeedHandle>,
@@ -161,6 +162,11 @@ impl HostObj {
     }
 
     fn close(&self) {
+        // Disconnect first, under the read lock calls in flight share: they end at once with
+        // OMV_STATUS_DISCONNECTED instead of holding the close up.
+        if let State::Open(cam) = &*self.state.read() {
+            cam.disconnect();
+        }
         let old = std::mem::replace(&mut *self.state.write(), State::Closed);
         if let State::Open(cam) = old {
             cam.disconnect();
@@ -471,7 +477,8 @@ pub unsafe extern "C" fn omv_host_set_event_callback(
     })
 }
 
-/// Closes the link and stops the client's threads; waits for an operation in flight. The
+/// Closes the link and stops the client's threads; an operation in flight on another thread
+/// ends at once with `OMV_STATUS_DISCONNECTED`. The
 /// handle stays valid: later calls return `OMV_STATUS_CLOSED` until `omv_host_free`.
 /// Thread-safe; may be called from the event callback. Closing twice returns
 /// `OMV_STATUS_CLOSED`.

@@ -89,6 +89,9 @@ pub enum omv_event_kind {
     LinkLost = 1,
     /// The link came back (automatic reconnection); `channel` and `code` are 0.
     Reconnected = 2,
+    /// The cam restarted its protocol (soft reboot after a script) and the session was
+    /// restored: fresh channel list, streaming as last asked for; `channel` and `code` are 0.
+    CamRestarted = 3,
 }
 
 /// Host link settings. Initialise with `omv_options_default`, then change fields.

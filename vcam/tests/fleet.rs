@@ -106,20 +106,22 @@ fn sixty_four_cams_read_by_one_process() {
     let total = frames.load(Ordering::Relaxed);
     let rss_kb = proc_status("VmRSS:");
     let nominal = CAMS as f64 * 30.0 * wall.as_secs_f64();
-    println!(
+    let report = format!(
         "fleet: {CAMS} cams, {total} frames verified in {:.2} s ({:.0} frames/s, {:.0}% of the cams' 30 fps)",
         wall.as_secs_f64(),
         total as f64 / wall.as_secs_f64(),
         100.0 * total as f64 / nominal
-    );
-    println!(
-        "fleet: host CPU {:.1}% of one core ({:.2}% per cam), {:.0} us per frame; RSS {:.1} MB ({:.0} KB per cam)",
+    ) + &format!(
+        "\nfleet: host CPU {:.1}% of one core ({:.2}% per cam), {:.0} us per frame; RSS {:.1} MB ({:.0} KB per cam)",
         100.0 * cpu.as_secs_f64() / wall.as_secs_f64(),
         100.0 * cpu.as_secs_f64() / wall.as_secs_f64() / CAMS as f64,
         cpu.as_secs_f64() * 1e6 / total.max(1) as f64,
         rss_kb as f64 / 1024.0,
         rss_kb as f64 / CAMS as f64
     );
+    println!("{report}");
+    // The test command prints this file: test output is captured.
+    std::fs::write(concat!(env!("CARGO_TARGET_TMPDIR"), "/fleet.txt"), format!("{report}\n")).unwrap();
     for (i, n) in per_cam.iter().enumerate() {
         assert!(*n >= 10, "cam {i} delivered only {n} frames in {wall:?}");
     }

@@ -28,7 +28,7 @@ pub enum ControlValue {
         value: Vec<u8>,
     },
     /// A list (a firmware tuple), at most two levels deep.
-    List {
+    Tuple {
         items: Vec<ControlValue>,
     },
 }
@@ -42,7 +42,7 @@ impl From<&core::Value> for ControlValue {
             core::Value::Float(f) => ControlValue::Float { value: *f },
             core::Value::Text(s) => ControlValue::Text { value: s.clone() },
             core::Value::Bytes(b) => ControlValue::Bytes { value: b.clone() },
-            core::Value::List(l) => ControlValue::List { items: l.iter().map(ControlValue::from).collect() },
+            core::Value::List(l) => ControlValue::Tuple { items: l.iter().map(ControlValue::from).collect() },
         }
     }
 }
@@ -56,7 +56,7 @@ impl From<ControlValue> for core::Value {
             ControlValue::Float { value } => core::Value::Float(value),
             ControlValue::Text { value } => core::Value::Text(value),
             ControlValue::Bytes { value } => core::Value::Bytes(value),
-            ControlValue::List { items } => core::Value::List(items.into_iter().map(core::Value::from).collect()),
+            ControlValue::Tuple { items } => core::Value::List(items.into_iter().map(core::Value::from).collect()),
         }
     }
 }

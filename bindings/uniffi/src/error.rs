@@ -36,6 +36,14 @@ pub enum CameraError {
     InvalidArgument { detail: String },
     /// The app's listener or transport threw something other than a `CameraError`.
     Callback { detail: String },
+    /// The cam restarted (soft reboot after a script) during the request.
+    CamRestarted,
+    /// An answer grew past what was asked for.
+    AnswerTooLong,
+    /// The cam offered more bytes than the client takes in at once.
+    SizeLimit { claimed: u64, limit: u64 },
+    /// A request that is never repeated (EXEC, a consuming read) may or may not have run.
+    OutcomeUnknown { op: String, detail: String },
 }
 
 impl fmt::Display for CameraError {
@@ -54,6 +62,12 @@ impl fmt::Display for CameraError {
             CameraError::Decode { detail } => write!(f, "cannot decode frame: {detail}"),
             CameraError::InvalidArgument { detail } => write!(f, "invalid argument: {detail}"),
             CameraError::Callback { detail } => write!(f, "app callback failed: {detail}"),
+            CameraError::CamRestarted => f.write_str("the cam restarted (soft reboot) during the request"),
+            CameraError::AnswerTooLong => f.write_str("answer longer than requested"),
+            CameraError::SizeLimit { claimed, limit } => {
+                write!(f, "the cam offers {claimed} bytes, more than the {limit}-byte limit")
+            }
+            CameraError::OutcomeUnknown { op, detail } => write!(f, "{op}: outcome unknown ({detail})"),
         }
     }
 }
@@ -76,6 +90,12 @@ impl From<Error> for CameraError {
             Error::Decode(detail) => CameraError::Decode { detail },
             Error::InvalidArgument(detail) => CameraError::InvalidArgument { detail: detail.into() },
             Error::Controls(e) => crate::controls::camera_error(&e),
+            Error::CamRestarted => CameraError::CamRestarted,
+            Error::AnswerTooLong => CameraError::AnswerTooLong,
+            Error::SizeLimit { claimed, limit } => CameraError::SizeLimit { claimed, limit: limit as u64 },
+            Error::OutcomeUnknown { op, cause } => {
+                CameraError::OutcomeUnknown { op: op.into(), detail: cause.to_string() }
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ pub trait EventListener: Send + Sync {
     /// The link went away; calls fail with `LinkLost` until `reconnect` (or automatic
     /// reconnection) brings it back.
     fn on_link_lost(&self, reason: String) -> Result<(), CameraError>;
-    /// The link is back and the session restored.
+    /// The link is back, or the cam restarted, and the session is restored.
     fn on_reconnected(&self) -> Result<(), CameraError>;
 }
 
@@ -33,7 +33,8 @@ pub(crate) fn deliver(listener: &dyn EventListener, ev: &ClientEvent) {
     let r = match ev {
         ClientEvent::Device { channel, code } => listener.on_event(channel.0, *code),
         ClientEvent::LinkLost { reason } => listener.on_link_lost(reason.clone()),
-        ClientEvent::Reconnected => listener.on_reconnected(),
+        // Both mean "the session was restored"; the raw SOFT_REBOOT came through on_event.
+        ClientEvent::Reconnected | ClientEvent::CamRestarted => listener.on_reconnected(),
     };
     if let Err(e) = r {
         log::warn!("event listener failed on {ev:?}: {e}");

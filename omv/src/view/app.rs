@@ -55,28 +55,29 @@ fn stats_line(s: &ProtoStats) -> String {
 
 impl ViewApp {
     fn keys(&mut self, ctx: &egui::Context) {
-        // Letters only while no text field has the keyboard (the controls' line edits).
+        // Letters only while no text field has the keyboard (the controls' line edits). Presses
+        // are counted: two quick presses can arrive within one frame.
         let typing = ctx.wants_keyboard_input();
         let (esc, p, m, r, c) = ctx.input(|i| {
-            let k = |key| !typing && i.key_pressed(key);
+            let k = |key| if typing { 0 } else { i.num_presses(key) };
             (i.key_pressed(Key::Escape), k(Key::P), k(Key::M), k(Key::R), k(Key::C))
         });
-        if c {
+        if c % 2 == 1 {
             let open = !self.controls_open.load(Ordering::Relaxed);
             self.controls_open.store(open, Ordering::Relaxed);
         }
         if esc {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
-        if p {
-            self.profile_view = (self.profile_view + 1) % 3;
+        if p > 0 {
+            self.profile_view = ((self.profile_view as usize + p) % 3) as u8;
             self.profiling.store(self.profile_view != 0, Ordering::Relaxed);
         }
-        if m {
+        if m % 2 == 1 {
             self.exclusive = !self.exclusive;
             let _ = self.commands.send(Command::ProfilerMode { exclusive: self.exclusive });
         }
-        if r {
+        if r > 0 {
             let _ = self.commands.send(Command::ProfilerReset);
         }
     }
@@ -99,7 +100,7 @@ impl ViewApp {
             return;
         };
         let mut rows: Vec<&ProfileRecord> = records.iter().collect();
-        rows.sort_by(|a, b| b.total_ticks.cmp(&a.total_ticks));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.total_ticks));
         let total: u64 = rows.iter().map(|r| r.total_ticks).sum::<u64>().max(1);
         egui::ScrollArea::vertical().max_height(400.0).show(ui, |ui| {
             egui::Grid::new("profile").striped(true).show(ui, |ui| {

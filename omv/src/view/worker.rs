@@ -238,6 +238,11 @@ impl Worker {
                 s.soft_reboots += 1;
                 s.note("soft reboot");
             }
+            ClientEvent::CamRestarted => {
+                // The client restores the stream itself; asking again costs one request.
+                *need_stream = true;
+                self.shared.lock().note("the cam restarted its protocol engine");
+            }
             ClientEvent::LinkLost { reason } => {
                 let mut s = self.shared.lock();
                 s.link_up = false;
@@ -284,13 +289,11 @@ impl Worker {
         }
         if status.get("stdout").copied().unwrap_or(false) {
             let text = cam.read_stdout()?;
-            if !text.is_empty() {
-                if !self.cfg.quiet {
-                    let mut o = std::io::stdout();
-                    let _ = o.write_all(text.as_bytes());
-                    let _ = o.flush();
-                    self.shared.lock().push_text(&text);
-                }
+            if !text.is_empty() && !self.cfg.quiet {
+                let mut o = std::io::stdout();
+                let _ = o.write_all(text.as_bytes());
+                let _ = o.flush();
+                self.shared.lock().push_text(&text);
             }
         }
         if let Some(name) = &self.cfg.channel {

@@ -837,6 +837,14 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_openmvproto_uniffi_checksum_method_camera_write(
     ): Int
+    external fun uniffi_openmvproto_uniffi_checksum_method_camera_control(
+    ): Int
+    external fun uniffi_openmvproto_uniffi_checksum_method_camera_controls(
+    ): Int
+    external fun uniffi_openmvproto_uniffi_checksum_method_camera_set_control(
+    ): Int
+    external fun uniffi_openmvproto_uniffi_checksum_method_camera_set_controls(
+    ): Int
     external fun uniffi_openmvproto_uniffi_checksum_method_bytefeed_is_open(
     ): Int
     external fun uniffi_openmvproto_uniffi_checksum_method_bytefeed_link_lost(
@@ -976,6 +984,14 @@ internal object UniffiLib {
     external fun uniffi_openmvproto_uniffi_fn_method_camera_version(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_openmvproto_uniffi_fn_method_camera_write(`ptr`: Long,`channel`: RustBuffer.ByValue,`offset`: Int,`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_openmvproto_uniffi_fn_method_camera_control(`ptr`: Long,`channel`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_openmvproto_uniffi_fn_method_camera_controls(`ptr`: Long,`channel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_openmvproto_uniffi_fn_method_camera_set_control(`ptr`: Long,`channel`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_openmvproto_uniffi_fn_method_camera_set_controls(`ptr`: Long,`channel`: RustBuffer.ByValue,`updates`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_openmvproto_uniffi_fn_clone_bytefeed(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1274,6 +1290,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_write() and 0xFFFF) != 56914) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_control() and 0xFFFF) != 12521) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_controls() and 0xFFFF) != 5633) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_set_control() and 0xFFFF) != 5261) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_set_controls() and 0xFFFF) != 50914) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_bytefeed_is_open() and 0xFFFF) != 49249) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1289,7 +1317,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_eventlistener_on_link_lost() and 0xFFFF) != 10069) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_openmvproto_uniffi_checksum_method_eventlistener_on_reconnected() and 0xFFFF) != 14051) {
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_eventlistener_on_reconnected() and 0xFFFF) != 34765) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_transport_open_link() and 0xFFFF) != 24136) {
@@ -1607,6 +1635,29 @@ public object FfiConverterULong: FfiConverter<ULong, Long> {
 /**
  * @suppress
  */
+public object FfiConverterLong: FfiConverter<Long, Long> {
+    override fun lift(value: Long): Long {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Long {
+        return buf.getLong()
+    }
+
+    override fun lower(value: Long): Long {
+        return value
+    }
+
+    override fun allocationSize(value: Long) = 8UL
+
+    override fun write(value: Long, buf: ByteBuffer) {
+        buf.putLong(value)
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterFloat: FfiConverter<Float, Float> {
     override fun lift(value: Float): Float {
         return value
@@ -1624,6 +1675,29 @@ public object FfiConverterFloat: FfiConverter<Float, Float> {
 
     override fun write(value: Float, buf: ByteBuffer) {
         buf.putFloat(value)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterDouble: FfiConverter<Double, Double> {
+    override fun lift(value: Double): Double {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Double {
+        return buf.getDouble()
+    }
+
+    override fun lower(value: Double): Double {
+        return value
+    }
+
+    override fun allocationSize(value: Double) = 8UL
+
+    override fun write(value: Double, buf: ByteBuffer) {
+        buf.putDouble(value)
     }
 }
 
@@ -2340,6 +2414,26 @@ public interface CameraInterface {
      * CHANNEL_WRITE of `data` at `offset`, any length.
      */
     fun `write`(`channel`: kotlin.String, `offset`: kotlin.UInt, `data`: kotlin.ByteArray)
+    
+    /**
+     * One field by name.
+     */
+    fun `control`(`channel`: kotlin.String, `name`: kotlin.String): Control
+    
+    /**
+     * Every field of the controls channel `channel` (e.g. "controls"), in the cam's order.
+     */
+    fun `controls`(`channel`: kotlin.String): List<Control>
+    
+    /**
+     * Sets a control after checking the value against its widget.
+     */
+    fun `setControl`(`channel`: kotlin.String, `name`: kotlin.String, `value`: ControlValue)
+    
+    /**
+     * Sets several controls in one write; nothing is sent if one of them does not fit.
+     */
+    fun `setControls`(`channel`: kotlin.String, `updates`: List<ControlUpdate>)
     
     companion object
 }
@@ -3120,6 +3214,80 @@ open class Camera: Disposable, AutoCloseable, CameraInterface
     
 
     
+    /**
+     * One field by name.
+     */
+    @Throws(CameraException::class)override fun `control`(`channel`: kotlin.String, `name`: kotlin.String): Control {
+            return FfiConverterTypeControl.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CameraException) { _status ->
+    UniffiLib.uniffi_openmvproto_uniffi_fn_method_camera_control(
+        it,
+        
+        FfiConverterString.lower(`channel`),
+        FfiConverterString.lower(`name`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every field of the controls channel `channel` (e.g. "controls"), in the cam's order.
+     */
+    @Throws(CameraException::class)override fun `controls`(`channel`: kotlin.String): List<Control> {
+            return FfiConverterSequenceTypeControl.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CameraException) { _status ->
+    UniffiLib.uniffi_openmvproto_uniffi_fn_method_camera_controls(
+        it,
+        
+        FfiConverterString.lower(`channel`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Sets a control after checking the value against its widget.
+     */
+    @Throws(CameraException::class)override fun `setControl`(`channel`: kotlin.String, `name`: kotlin.String, `value`: ControlValue)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(CameraException) { _status ->
+    UniffiLib.uniffi_openmvproto_uniffi_fn_method_camera_set_control(
+        it,
+        
+        FfiConverterString.lower(`channel`),
+        FfiConverterString.lower(`name`),
+        FfiConverterTypeControlValue.lower(`value`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Sets several controls in one write; nothing is sent if one of them does not fit.
+     */
+    @Throws(CameraException::class)override fun `setControls`(`channel`: kotlin.String, `updates`: List<ControlUpdate>)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(CameraException) { _status ->
+    UniffiLib.uniffi_openmvproto_uniffi_fn_method_camera_set_controls(
+        it,
+        
+        FfiConverterString.lower(`channel`),
+        FfiConverterSequenceTypeControlUpdate.lower(`updates`),_status)
+}
+    }
+    
+    
+
+    
 
     
 
@@ -3342,7 +3510,7 @@ public interface EventListener {
     fun `onLinkLost`(`reason`: kotlin.String)
     
     /**
-     * The link is back and the session restored.
+     * The link is back, or the cam restarted, and the session is restored.
      */
     fun `onReconnected`()
     
@@ -3495,7 +3663,7 @@ open class EventListenerImpl: Disposable, AutoCloseable, EventListener
 
     
     /**
-     * The link is back and the session restored.
+     * The link is back, or the cam restarted, and the session is restored.
      */
     @Throws(CameraException::class)override fun `onReconnected`()
         = 
@@ -4365,6 +4533,179 @@ public object FfiConverterTypeConnectOptions: FfiConverterRustBuffer<ConnectOpti
 
 
 /**
+ * One field of a controls channel with its widget's parameters.
+ */
+data class Control (
+    var `name`: kotlin.String
+    , 
+    var `widget`: WidgetType
+    , 
+    /**
+     * The widget type as the cam wrote it ("slider", ...).
+     */
+    var `widgetName`: kotlin.String
+    , 
+    var `value`: ControlValue
+    , 
+    var `unit`: kotlin.String?
+    , 
+    /**
+     * Slider / spin box range and step; depth / waveform data range.
+     */
+    var `min`: kotlin.Double?
+    , 
+    var `max`: kotlin.Double?
+    , 
+    var `step`: kotlin.Double?
+    , 
+    /**
+     * Whether the range is integral (the control takes integers).
+     */
+    var `integral`: kotlin.Boolean
+    , 
+    /**
+     * Select / radio options; waveform series names.
+     */
+    var `options`: List<kotlin.String>
+    , 
+    /**
+     * Depth: width x height. Waveform: samples per series x number of series.
+     */
+    var `width`: kotlin.UInt
+    , 
+    var `height`: kotlin.UInt
+    , 
+    /**
+     * Waveform: samples per second, typecode ("H" unless the cam says otherwise), clock.
+     */
+    var `sampleRate`: kotlin.Double?
+    , 
+    var `typecode`: kotlin.String?
+    , 
+    var `timeUs`: kotlin.ULong?
+    , 
+    /**
+     * Whether a host may set it.
+     */
+    var `writable`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeControl: FfiConverterRustBuffer<Control> {
+    override fun read(buf: ByteBuffer): Control {
+        return Control(
+            FfiConverterString.read(buf),
+            FfiConverterTypeWidgetType.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeControlValue.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Control) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTypeWidgetType.allocationSize(value.`widget`) +
+            FfiConverterString.allocationSize(value.`widgetName`) +
+            FfiConverterTypeControlValue.allocationSize(value.`value`) +
+            FfiConverterOptionalString.allocationSize(value.`unit`) +
+            FfiConverterOptionalDouble.allocationSize(value.`min`) +
+            FfiConverterOptionalDouble.allocationSize(value.`max`) +
+            FfiConverterOptionalDouble.allocationSize(value.`step`) +
+            FfiConverterBoolean.allocationSize(value.`integral`) +
+            FfiConverterSequenceString.allocationSize(value.`options`) +
+            FfiConverterUInt.allocationSize(value.`width`) +
+            FfiConverterUInt.allocationSize(value.`height`) +
+            FfiConverterOptionalDouble.allocationSize(value.`sampleRate`) +
+            FfiConverterOptionalString.allocationSize(value.`typecode`) +
+            FfiConverterOptionalULong.allocationSize(value.`timeUs`) +
+            FfiConverterBoolean.allocationSize(value.`writable`)
+    )
+
+    override fun write(value: Control, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTypeWidgetType.write(value.`widget`, buf)
+            FfiConverterString.write(value.`widgetName`, buf)
+            FfiConverterTypeControlValue.write(value.`value`, buf)
+            FfiConverterOptionalString.write(value.`unit`, buf)
+            FfiConverterOptionalDouble.write(value.`min`, buf)
+            FfiConverterOptionalDouble.write(value.`max`, buf)
+            FfiConverterOptionalDouble.write(value.`step`, buf)
+            FfiConverterBoolean.write(value.`integral`, buf)
+            FfiConverterSequenceString.write(value.`options`, buf)
+            FfiConverterUInt.write(value.`width`, buf)
+            FfiConverterUInt.write(value.`height`, buf)
+            FfiConverterOptionalDouble.write(value.`sampleRate`, buf)
+            FfiConverterOptionalString.write(value.`typecode`, buf)
+            FfiConverterOptionalULong.write(value.`timeUs`, buf)
+            FfiConverterBoolean.write(value.`writable`, buf)
+    }
+}
+
+
+
+/**
+ * One control to set, for `setControls`.
+ */
+data class ControlUpdate (
+    var `name`: kotlin.String
+    , 
+    var `value`: ControlValue
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeControlUpdate: FfiConverterRustBuffer<ControlUpdate> {
+    override fun read(buf: ByteBuffer): ControlUpdate {
+        return ControlUpdate(
+            FfiConverterString.read(buf),
+            FfiConverterTypeControlValue.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ControlUpdate) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTypeControlValue.allocationSize(value.`value`)
+    )
+
+    override fun write(value: ControlUpdate, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTypeControlValue.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
  * One frame of the stream channel.
  */
 data class Frame (
@@ -5099,6 +5440,50 @@ sealed class CameraException: kotlin.Exception() {
             get() = "detail=${ `detail` }"
     }
     
+    /**
+     * The cam restarted (soft reboot after a script) during the request.
+     */
+    class CamRestarted(
+        ) : CameraException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * An answer grew past what was asked for.
+     */
+    class AnswerTooLong(
+        ) : CameraException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The cam offered more bytes than the client takes in at once.
+     */
+    class SizeLimit(
+        
+        val `claimed`: kotlin.ULong, 
+        
+        val `limit`: kotlin.ULong
+        ) : CameraException() {
+        override val message
+            get() = "claimed=${ `claimed` }, limit=${ `limit` }"
+    }
+    
+    /**
+     * A request that is never repeated (EXEC, a consuming read) may or may not have run.
+     */
+    class OutcomeUnknown(
+        
+        val `op`: kotlin.String, 
+        
+        val `detail`: kotlin.String
+        ) : CameraException() {
+        override val message
+            get() = "op=${ `op` }, detail=${ `detail` }"
+    }
+    
 
     
 
@@ -5148,6 +5533,16 @@ public object FfiConverterTypeCameraError : FfiConverterRustBuffer<CameraExcepti
                 FfiConverterString.read(buf),
                 )
             13 -> CameraException.Callback(
+                FfiConverterString.read(buf),
+                )
+            14 -> CameraException.CamRestarted()
+            15 -> CameraException.AnswerTooLong()
+            16 -> CameraException.SizeLimit(
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            17 -> CameraException.OutcomeUnknown(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -5218,6 +5613,26 @@ public object FfiConverterTypeCameraError : FfiConverterRustBuffer<CameraExcepti
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
             )
+            is CameraException.CamRestarted -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is CameraException.AnswerTooLong -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is CameraException.SizeLimit -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterULong.allocationSize(value.`claimed`)
+                + FfiConverterULong.allocationSize(value.`limit`)
+            )
+            is CameraException.OutcomeUnknown -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`op`)
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
         }
     }
 
@@ -5285,10 +5700,232 @@ public object FfiConverterTypeCameraError : FfiConverterRustBuffer<CameraExcepti
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
+            is CameraException.CamRestarted -> {
+                buf.putInt(14)
+                Unit
+            }
+            is CameraException.AnswerTooLong -> {
+                buf.putInt(15)
+                Unit
+            }
+            is CameraException.SizeLimit -> {
+                buf.putInt(16)
+                FfiConverterULong.write(value.`claimed`, buf)
+                FfiConverterULong.write(value.`limit`, buf)
+                Unit
+            }
+            is CameraException.OutcomeUnknown -> {
+                buf.putInt(17)
+                FfiConverterString.write(value.`op`, buf)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 
 }
+
+
+
+/**
+ * A control's value, typed as the cam sent it.
+ */
+sealed class ControlValue {
+    
+    object None : ControlValue()
+    
+    
+    data class Bool(
+        val `value`: kotlin.Boolean) : ControlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class Int(
+        val `value`: kotlin.Long) : ControlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class Float(
+        val `value`: kotlin.Double) : ControlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class Text(
+        val `value`: kotlin.String) : ControlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Depth and waveform samples.
+     */
+    data class Bytes(
+        val `value`: kotlin.ByteArray) : ControlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A list (a firmware tuple), at most two levels deep.
+     */
+    data class Tuple(
+        val `items`: List<io.openmv.proto.ControlValue>) : ControlValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeControlValue : FfiConverterRustBuffer<ControlValue>{
+    override fun read(buf: ByteBuffer): ControlValue {
+        return when(buf.getInt()) {
+            1 -> ControlValue.None
+            2 -> ControlValue.Bool(
+                FfiConverterBoolean.read(buf),
+                )
+            3 -> ControlValue.Int(
+                FfiConverterLong.read(buf),
+                )
+            4 -> ControlValue.Float(
+                FfiConverterDouble.read(buf),
+                )
+            5 -> ControlValue.Text(
+                FfiConverterString.read(buf),
+                )
+            6 -> ControlValue.Bytes(
+                FfiConverterByteArray.read(buf),
+                )
+            7 -> ControlValue.Tuple(
+                FfiConverterSequenceTypeControlValue.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ControlValue): ULong = when(value) {
+        is ControlValue.None -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ControlValue.Bool -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`value`)
+            )
+        }
+        is ControlValue.Int -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterLong.allocationSize(value.`value`)
+            )
+        }
+        is ControlValue.Float -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterDouble.allocationSize(value.`value`)
+            )
+        }
+        is ControlValue.Text -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`value`)
+            )
+        }
+        is ControlValue.Bytes -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`value`)
+            )
+        }
+        is ControlValue.Tuple -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceTypeControlValue.allocationSize(value.`items`)
+            )
+        }
+    }
+
+    override fun write(value: ControlValue, buf: ByteBuffer) {
+        when(value) {
+            is ControlValue.None -> {
+                buf.putInt(1)
+                Unit
+            }
+            is ControlValue.Bool -> {
+                buf.putInt(2)
+                FfiConverterBoolean.write(value.`value`, buf)
+                Unit
+            }
+            is ControlValue.Int -> {
+                buf.putInt(3)
+                FfiConverterLong.write(value.`value`, buf)
+                Unit
+            }
+            is ControlValue.Float -> {
+                buf.putInt(4)
+                FfiConverterDouble.write(value.`value`, buf)
+                Unit
+            }
+            is ControlValue.Text -> {
+                buf.putInt(5)
+                FfiConverterString.write(value.`value`, buf)
+                Unit
+            }
+            is ControlValue.Bytes -> {
+                buf.putInt(6)
+                FfiConverterByteArray.write(value.`value`, buf)
+                Unit
+            }
+            is ControlValue.Tuple -> {
+                buf.putInt(7)
+                FfiConverterSequenceTypeControlValue.write(value.`items`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
 
 
 
@@ -5343,6 +5980,88 @@ public object FfiConverterTypePixelFormat: FfiConverterRustBuffer<PixelFormat> {
 
 
 
+/**
+ * The widget a control is drawn with.
+ */
+
+enum class WidgetType {
+    
+    LABEL,
+    TEXT,
+    TOGGLE,
+    PUSH_BUTTON,
+    SLIDER,
+    SPINBOX,
+    SELECT,
+    RADIO,
+    LINE_EDIT,
+    DEPTH,
+    WAVEFORM,
+    /**
+     * A type this library does not know: see `widgetName`.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWidgetType: FfiConverterRustBuffer<WidgetType> {
+    override fun read(buf: ByteBuffer) = try {
+        WidgetType.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: WidgetType) = 4UL
+
+    override fun write(value: WidgetType, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
+    override fun read(buf: ByteBuffer): kotlin.ULong? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterULong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ULong?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterULong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterULong.write(value, buf)
+        }
+    }
+}
+
+
+
 
 /**
  * @suppress
@@ -5369,6 +6088,38 @@ public object FfiConverterOptionalFloat: FfiConverterRustBuffer<kotlin.Float?> {
         } else {
             buf.put(1)
             FfiConverterFloat.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?> {
+    override fun read(buf: ByteBuffer): kotlin.Double? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDouble.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Double?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDouble.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Double?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDouble.write(value, buf)
         }
     }
 }
@@ -5595,6 +6346,34 @@ public object FfiConverterSequenceULong: FfiConverterRustBuffer<List<kotlin.ULon
 /**
  * @suppress
  */
+public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
+    override fun read(buf: ByteBuffer): List<kotlin.String> {
+        val len = buf.getInt()
+        return List<kotlin.String>(len) {
+            FfiConverterString.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.String>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterString.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.String>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeCamPortInfo: FfiConverterRustBuffer<List<CamPortInfo>> {
     override fun read(buf: ByteBuffer): List<CamPortInfo> {
         val len = buf.getInt()
@@ -5651,6 +6430,62 @@ public object FfiConverterSequenceTypeChannelInfo: FfiConverterRustBuffer<List<C
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeControl: FfiConverterRustBuffer<List<Control>> {
+    override fun read(buf: ByteBuffer): List<Control> {
+        val len = buf.getInt()
+        return List<Control>(len) {
+            FfiConverterTypeControl.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Control>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeControl.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Control>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeControl.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeControlUpdate: FfiConverterRustBuffer<List<ControlUpdate>> {
+    override fun read(buf: ByteBuffer): List<ControlUpdate> {
+        val len = buf.getInt()
+        return List<ControlUpdate>(len) {
+            FfiConverterTypeControlUpdate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ControlUpdate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeControlUpdate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ControlUpdate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeControlUpdate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeMemoryPool: FfiConverterRustBuffer<List<MemoryPool>> {
     override fun read(buf: ByteBuffer): List<MemoryPool> {
         val len = buf.getInt()
@@ -5697,6 +6532,34 @@ public object FfiConverterSequenceTypeProfileRecord: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeProfileRecord.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeControlValue: FfiConverterRustBuffer<List<ControlValue>> {
+    override fun read(buf: ByteBuffer): List<ControlValue> {
+        val len = buf.getInt()
+        return List<ControlValue>(len) {
+            FfiConverterTypeControlValue.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ControlValue>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeControlValue.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ControlValue>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeControlValue.write(it, buf)
         }
     }
 }
