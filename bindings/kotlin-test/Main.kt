@@ -178,7 +178,7 @@ fun exercise(cam: Camera) {
     }
     val stream = cam.channels().first { it.name == "stream" }
     check(stream.id.toInt() == STREAM_ID && stream.readable && stream.needsLock && stream.stream) { "stream is $stream" }
-    check(cam.channelId("config").toInt() == 5) { "config id" }
+    check(cam.channelId("config").toInt() == 4) { "config id: user channels take the first free id from 1" }
     check(cam.hasChannel("config") && !cam.hasChannel("nope")) { "hasChannel" }
 
     val rec = Recorder()

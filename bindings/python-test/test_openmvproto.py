@@ -151,7 +151,7 @@ def exercise(cam):
         assert name in names
     stream = next(c for c in cam.channels() if c.name == "stream")
     assert stream.id == STREAM_ID and stream.readable and stream.needs_lock and stream.stream
-    assert cam.channel_id("config") == 5
+    assert cam.channel_id("config") == 4
     assert cam.has_channel("config") and not cam.has_channel("nope")
 
     rec, thrower = Recorder(), Thrower()

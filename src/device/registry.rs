@@ -1,4 +1,4 @@
-//! The device's channel table: 32 slots, ids 1-4 static, user channels from 5.
+//! The device's channel table: 32 slots; ids 1-4 for the built-ins, user channels in the first free slot from 1.
 
 use crate::channels::Channel;
 use crate::framing::payload::{ChannelEntry, ChannelFlags};

@@ -288,7 +288,8 @@ int main(void)
     vt.shape = sensor_shape;
     vt.destroy = sensor_destroy;
     CHECK(omv_device_register(l.dev, 0, "sensor", &vt, &sens, &sensor_id));
-    REQUIRE(sensor_id == 5);
+    /* User channels take the first free id from 1, as on the firmware: stdin 1, stdout 2. */
+    REQUIRE(sensor_id == 3);
     memset(&vt, 0, sizeof vt);
     vt.struct_size = sizeof vt;
     vt.read = snap_read;
@@ -297,7 +298,7 @@ int main(void)
     vt.unlock = snap_unlock;
     vt.destroy = snap_destroy;
     CHECK(omv_device_register(l.dev, 0, "snap", &vt, &sn, &snap_id));
-    REQUIRE(snap_id == 6);
+    REQUIRE(snap_id == 4);
     ev.sensor_id = sensor_id;
 
     /* The host, over the callback pipe_pair. */

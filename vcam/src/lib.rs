@@ -12,6 +12,7 @@
 //! | 3 | stream | test-pattern frames ([`frames`]), one every 1/fps s while streaming and not held by the host |
 //! | 4 | config | read / write: holds the value last written ([`ConfigChannel`]) |
 //! | 5 | ticks | read-only: ms since start, 10 ASCII digits ([`TicksChannel`]) |
+//! | 6 | controls | typed controls (CBOR, the firmware's CBORChannel format) that change the frames ([controls]) |
 //!
 //! User channels take the first free id from 1, as on the firmware without the profiler.
 //!

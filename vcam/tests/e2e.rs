@@ -147,7 +147,9 @@ fn scenario(transport: impl Transport + 'static) {
     let stats = cam.device_stats().unwrap();
     assert!(stats.sent > 50 && stats.received > 50, "{stats:?}");
     assert_eq!(stats.checksum_errors, 0);
-    assert_eq!(stats.sequence_errors, 0);
+    // The script's end restarts the cam's engine at counter 0: a request already on its way
+    // when SOFT_REBOOT went out is refused once, then the host resynchronises.
+    assert!(stats.sequence_errors <= 1, "{stats:?}");
 }
 
 #[test]
