@@ -51,6 +51,9 @@ cargo bench -q -p openmvproto-vcam --bench stream
 step "firmware: static library, size, C API tests, emulated Cortex-M7 under QEMU"
 firmware/test.sh --openmv
 
+step "typed controls: cbor2 golden blobs, hostile blobs, every widget through the vcam, fuzz"
+scripts/test-controls.sh
+
 step "C ABI: header, cargo-c, CMake, ctest, sanitizers"
 scripts/test-capi.sh
 

@@ -18,7 +18,7 @@ run() { # run SCENARIO [vcam options...]
     pid=$!
     for _ in $(seq 100); do [ -L "$LINK" ] && break; sleep 0.05; done
     echo "-- openmv 1.0.7, scenario $scenario, omv-vcam $*"
-    timeout -k 5 120 "$PY" tests/interop/openmv_client.py --port "$LINK" --scenario "$scenario" --timeout 100
+    timeout -k 5 120 "$PY" tests/interop/openmv_client.py --port "$LINK" --scenario "$scenario" --timeout 100 --soft-reboot
     stop
 }
 

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 
 use openmvproto::client::ClientEvent;
 use openmvproto::framing::payload::event;
+use openmvproto::framing::ChannelId;
 
 use crate::cli::{LinkArgs, RunArgs};
 
@@ -28,15 +29,19 @@ pub fn run(link: &LinkArgs, args: &RunArgs) -> Result<u8> {
     let stdout = cam.channel_id("stdout")?;
     if args.follow {
         cam.subscribe(move |e| {
-            if let ClientEvent::Device { channel, code } = e {
-                let note = match (*channel, *code) {
+            let note = match e {
+                ClientEvent::Device { channel, code } => match (*channel, *code) {
                     (c, event::SCRIPT_STARTED) if c == stdin => Note::Started,
                     (c, event::SCRIPT_STOPPED) if c == stdin => Note::Stopped,
+                    // A script's end restarts the cam's engine; its stop event may be lost.
+                    (ChannelId::TRANSPORT, event::SOFT_REBOOT) => Note::Stopped,
                     (c, event::NOTIFY) if c == stdout => Note::Output,
                     _ => return,
-                };
-                let _ = tx.send(note);
-            }
+                },
+                ClientEvent::CamRestarted => Note::Stopped,
+                _ => return,
+            };
+            let _ = tx.send(note);
         });
     }
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -60,7 +65,9 @@ pub fn run(link: &LinkArgs, args: &RunArgs) -> Result<u8> {
             eprintln!("\nstopped {} on the cam", args.script.display());
             return Ok(130);
         }
-        print_all(cam, &mut out)?;
+        if print_all(cam, &mut out)? {
+            started = true;
+        }
         // Output is polled too: without events (--events false) no note comes.
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(Note::Started) => started = true,
@@ -74,13 +81,15 @@ pub fn run(link: &LinkArgs, args: &RunArgs) -> Result<u8> {
     }
 }
 
-/// Prints what the stdout channel holds until it is empty.
-fn print_all(cam: &openmvproto::client::Camera, out: &mut std::io::Stdout) -> Result<()> {
+/// Prints what the stdout channel holds until it is empty; whether there was any.
+fn print_all(cam: &openmvproto::client::Camera, out: &mut std::io::Stdout) -> Result<bool> {
+    let mut any = false;
     loop {
         let text = cam.read_stdout()?;
         if text.is_empty() {
-            return Ok(());
+            return Ok(any);
         }
+        any = true;
         out.write_all(text.as_bytes())?;
         out.flush()?;
     }
