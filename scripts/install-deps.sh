@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
-pkgs=(qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi libjna-java cmake cbindgen valgrind)
+pkgs=(qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi libjna-java cmake cbindgen valgrind
+    xvfb xauth libgl1-mesa-dri libegl1 libgl1 libxkbcommon-x11-0)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -15,7 +15,7 @@ scripts/install-deps.sh
 step "format"
 cargo fmt --all -- --check
 
-step "release build: library, omv-vcam, examples, every test"
+step "release build: library, omv, omv-vcam, examples, every test"
 cargo build --release --workspace --bins --examples
 cargo test --release --workspace --no-run -q
 
@@ -30,7 +30,9 @@ step "unit, golden, back-to-back, fault, property and end-to-end tests"
 cargo test --release --workspace
 cat "$CARGO_TARGET_DIR/tmp/fleet.txt"   # 64 cams read by one process (vcam/tests/fleet.rs)
 
-step "main job: live view against the built-in virtual cam"
+step "main job: the omv live view against the built-in virtual cam (Xvfb), frames saved"
+LIBGL_ALWAYS_SOFTWARE=1 timeout 120 xvfb-run -a cargo run -q --release -p omv -- view --exit-after 5 --quiet
+cargo run -q --release -p omv -- frames --count 3 --out "$CARGO_TARGET_DIR/live_view" --format png
 cargo run -q --release -p openmvproto-vcam --example live_view -- --frames 3 --out "$CARGO_TARGET_DIR/live_view"
 cargo run -q --release -p openmvproto-vcam --example config_channel
 
@@ -57,7 +59,13 @@ scripts/test-controls.sh
 step "C ABI: header, cargo-c, CMake, ctest, sanitizers"
 scripts/test-capi.sh
 
+step "omv: every subcommand, the live view under Xvfb (screenshot, keys), run --follow in tmux, bench"
+scripts/test-omv.sh
+
 step "bindings: UniFFI Kotlin (kotlinc + JNA), Python (pytest), Swift (generated, parsed)"
 scripts/test-bindings.sh
+
+step "the book: figures, mdbook build and test, every snippet run, links, screenshots"
+scripts/test-docs.sh
 
 step "all tests passed"

@@ -248,7 +248,10 @@ impl<'a> Field<'a> {
     /// Cam side: sets a toggle or button.
     pub fn set_bool(&mut self, b: bool) -> Result<(), Error> {
         match &mut self.slot {
-            Slot::Bool(v) => Ok(*v = b),
+            Slot::Bool(v) => {
+                *v = b;
+                Ok(())
+            }
             _ => Err(Error::WrongType { expected: self.expected() }),
         }
     }
@@ -256,7 +259,10 @@ impl<'a> Field<'a> {
     /// Cam side: sets a number (label, slider, spin box; not range-checked: the cam decides).
     pub fn set_number(&mut self, n: Number) -> Result<(), Error> {
         match &mut self.slot {
-            Slot::Number(v) => Ok(*v = n),
+            Slot::Number(v) => {
+                *v = n;
+                Ok(())
+            }
             _ => Err(Error::WrongType { expected: self.expected() }),
         }
     }
@@ -289,7 +295,10 @@ impl<'a> Field<'a> {
             _ => return Err(Error::WrongType { expected: self.expected() }),
         };
         match &mut self.slot {
-            Slot::Choice(i) if index < n => Ok(*i = index),
+            Slot::Choice(i) if index < n => {
+                *i = index;
+                Ok(())
+            }
             Slot::Choice(_) => Err(Error::NotAnOption),
             _ => Err(Error::WrongType { expected: self.expected() }),
         }

@@ -157,7 +157,8 @@ mod tests {
         b[16..20].copy_from_slice(&1000u32.to_le_bytes());
         assert!(Frame::from_stream_bytes(b, 1).is_err());
         // Frames that lie are refused whole, never converted into garbage pixels.
-        let lies: [(u32, u32, PixFormat, u32, u32, &[u8]); 6] = [
+        type Lie = (u32, u32, PixFormat, u32, u32, &'static [u8]);
+        let lies: [Lie; 6] = [
             (4, 4, PixFormat::RGB565, 0, 20, &[1, 2, 3]),         // too few pixels
             (u32::MAX, u32::MAX, PixFormat::RGB565, 0, 20, &[1]), // size overflows
             (1, 1, PixFormat::JPEG, 3, 20, &[1, 2, 3]),           // not a JPEG
