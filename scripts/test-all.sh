@@ -65,6 +65,9 @@ scripts/test-omv.sh
 step "bindings: UniFFI Kotlin (kotlinc + JNA), Python (pytest), Swift (generated, parsed)"
 scripts/test-bindings.sh
 
+step "python package: wheel (maturin), pytest under 3.11 and 3.12, compatibility and speed against openmv 1.0.7"
+scripts/test-python.sh
+
 step "the book: figures, mdbook build and test, every snippet run, links, screenshots"
 scripts/test-docs.sh
 

@@ -322,7 +322,10 @@ impl Control {
             Widget::Slider(r) | Widget::Spinbox(r) => {
                 let n = match v {
                     Value::Int(i) => Number::Int(i),
-                    Value::Float(f) if r.is_int() && f.fract() == 0.0 && f.abs() < 9.0e15 => Number::Int(f as i64),
+                    // A whole number within i64's exact range (no_std has no `fract`).
+                    Value::Float(f) if r.is_int() && f > -9.0e15 && f < 9.0e15 && (f as i64) as f64 == f => {
+                        Number::Int(f as i64)
+                    }
                     Value::Float(f) if !r.is_int() && f.is_finite() => Number::Float(f),
                     Value::Float(_) => return Err(Error::WrongType { expected: "integer" }),
                     _ => return Err(Error::WrongType { expected: "number" }),
