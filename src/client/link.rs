@@ -400,7 +400,12 @@ impl Shared {
             self.cv.notify_all();
         }
         s.sysinfo = None;
-        let restored = self.recover(s, false);
+        // A cam that soft-reboots while the session is being set up (a script just ended)
+        // gets one more try, against its restarted engine.
+        let restored = match self.recover(s, false) {
+            Err(e) if e.is_protocol_error() => self.recover(s, true),
+            r => r,
+        };
         if let Err(e) = &restored {
             self.close(LinkState::Lost(format!("session not restored: {e}")));
         }

@@ -57,7 +57,7 @@ fn ours(link: &Path) -> (u64, f64, u64) {
 }
 
 fn theirs(link: &Path, python: &Path) -> Option<(u64, f64, u64)> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/stream_bench.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/interop/stream_bench.py");
     let out = Command::new(python)
         .args([script, "--port", link.to_str().unwrap(), "--seconds", &SECONDS.to_string()])
         .output()
@@ -70,7 +70,7 @@ fn theirs(link: &Path, python: &Path) -> Option<(u64, f64, u64)> {
 fn main() {
     let exe = std::env::current_exe().unwrap();
     let bin = exe.parent().unwrap().parent().unwrap().join("omv-vcam");
-    let python = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/venv-openmv/bin/python"));
+    let python = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/venv-openmv/bin/python"));
     println!("frame streaming over a pty from omv-vcam, {SECONDS} s each, same cam, same run");
     println!("{:>10} {:>5}  {:>22}  {:>22}  {:>8}", "frame", "lock", "openmvproto", "openmv 1.0.7", "ratio");
     // The firmware's 10 ms lock interval caps any host at 100 fps; without it the link and
