@@ -194,11 +194,12 @@ int main(void)
     vt.struct_size = 8;
     EXPECT_STATUS(omv_device_register(p.dev, 0, "x", &vt, &p, &id), OMV_STATUS_INVALID_ARGUMENT);
     vt.struct_size = sizeof vt;
-    CHECK(omv_device_register(p.dev, 0, "reentrant", &vt, &p, &id));
-    EXPECT_STATUS(omv_device_register(p.dev, 0, "reentrant", &vt, &p, &id),
-                  OMV_STATUS_INVALID_ARGUMENT);
+    /* Built-ins first: user channels take the first free id from 1. */
     CHECK(omv_device_register(p.dev, OMV_CHANNEL_ID_STDIN, "stdin", &vt, &p, NULL));
     EXPECT_STATUS(omv_device_register(p.dev, OMV_CHANNEL_ID_STDIN, "stdin2", &vt, &p, NULL),
+                  OMV_STATUS_INVALID_ARGUMENT);
+    CHECK(omv_device_register(p.dev, 0, "reentrant", &vt, &p, &id));
+    EXPECT_STATUS(omv_device_register(p.dev, 0, "reentrant", &vt, &p, &id),
                   OMV_STATUS_INVALID_ARGUMENT);
     EXPECT_STATUS(omv_device_unregister(p.dev, 17), OMV_STATUS_INVALID_ARGUMENT);
     EXPECT_STATUS(omv_device_unregister(p.dev, 200), OMV_STATUS_INVALID_ARGUMENT);
