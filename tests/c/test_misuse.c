@@ -248,7 +248,7 @@ int main(void)
         EXPECT_STATUS(omv_host_streaming(p.host, true, true, 0, 0), OMV_STATUS_INVALID_ARGUMENT);
         EXPECT_STATUS(omv_host_feed(p.host, NULL, 3), OMV_STATUS_NULL_ARGUMENT);
         /* The device's callback re-enters its device: refused, and the answer still arrives. */
-        CHECK(omv_host_size(p.host, 5, &u32));
+        CHECK(omv_host_size(p.host, id, &u32)); /* the "reentrant" channel */
         REQUIRE(p.reentry == OMV_STATUS_BUSY && p.free_inside == OMV_STATUS_BUSY);
     }
 
