@@ -35,7 +35,7 @@ scripts/check-header.sh
 
 step "omv-vcam"
 if [ ! -x "$vcam" ]; then
-    cargo build --release --bin omv-vcam
+    cargo build --release -p openmvproto-vcam --bin omv-vcam
 fi
 echo "$vcam"
 
