@@ -281,8 +281,8 @@ impl Camera {
             ioctl_in(sh, s, id, ioctl::STDIN_RESET, &[])?;
             write_in(sh, s, id, 0, script)?;
             // Never repeated: a lost answer must not run the script twice.
-            let p = ioctl::STDIN_EXEC.to_le_bytes().to_vec();
-            sh.request_once(s, "exec", Opcode::CHANNEL_IOCTL, id, p).map(|_| ())
+            s.committed = Some("exec");
+            ioctl_in(sh, s, id, ioctl::STDIN_EXEC, &[])
         })
     }
 
@@ -588,7 +588,7 @@ fn unlock_in(sh: &Shared, s: &mut Session, id: ChannelId) -> Result<bool> {
     busy_is_no(sh.request(s, Opcode::CHANNEL_UNLOCK, id, Vec::new()))
 }
 
-fn ioctl_in(sh: &Shared, s: &mut Session, id: ChannelId, request: u32, arg: &[u8]) -> Result<()> {
+pub(crate) fn ioctl_in(sh: &Shared, s: &mut Session, id: ChannelId, request: u32, arg: &[u8]) -> Result<()> {
     let mut p = request.to_le_bytes().to_vec();
     p.extend_from_slice(arg);
     sh.request(s, Opcode::CHANNEL_IOCTL, id, p).map(|_| ())

@@ -278,20 +278,6 @@ impl Shared {
         self.wait(&mut l, gen)
     }
 
-    /// A request that must not be repeated if its outcome is unknown (a script's EXEC, a
-    /// consuming read): from here on the operation is not retried.
-    pub fn request_once(
-        &self,
-        s: &mut Session,
-        what: &'static str,
-        opcode: Opcode,
-        channel: ChannelId,
-        payload: Vec<u8>,
-    ) -> Result<Response> {
-        s.committed = Some(what);
-        self.request(s, opcode, channel, payload)
-    }
-
     /// Sends a request that has no answer (SYS_RESET, SYS_BOOT), then closes the link: the
     /// cam is gone.
     pub fn send_final(&self, _s: &mut Session, opcode: Opcode) -> Result<()> {
@@ -501,9 +487,7 @@ impl Shared {
 fn restore_stream(sh: &Shared, s: &mut Session, w: StreamWish) -> Result<()> {
     let id = sh.channel_by_name(s, "stream")?;
     for (request, arg) in super::camera::stream_ioctls(w) {
-        let mut p = request.to_le_bytes().to_vec();
-        p.extend_from_slice(&arg);
-        sh.request(s, Opcode::CHANNEL_IOCTL, id, p)?;
+        super::camera::ioctl_in(sh, s, id, request, &arg)?;
     }
     Ok(())
 }
