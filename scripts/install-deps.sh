@@ -20,7 +20,8 @@ fi
 
 rustup target list --installed | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+# mdbook and cargo-fuzz: prebuilt, in target/tools (scripts/tools.sh)
+. scripts/tools.sh
 
 # The real host peer: openmv 1.0.7 in a Python 3.12 venv.
 scripts/openmv-venv.sh >/dev/null

@@ -11,6 +11,7 @@ step() { printf '\n==== [%4ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
 
 step "dependencies"
 scripts/install-deps.sh
+. scripts/tools.sh # mdbook, cargo-fuzz on PATH
 
 step "format"
 cargo fmt --all -- --check

@@ -56,6 +56,7 @@ if command -v cbindgen >/dev/null; then
 fi
 
 secs=${OMV_CONTROLS_FUZZ_SECS:-20}
+. scripts/tools.sh # cargo-fuzz
 if command -v cargo-fuzz >/dev/null && rustup toolchain list | grep -q nightly; then
     step "fuzz: controls_decode (${secs} s)"
     (cd fuzz && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz" timeout $((secs + 900)) cargo +nightly fuzz run controls_decode -- -max_total_time="$secs" 2>&1 | tail -n 3)

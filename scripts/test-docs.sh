@@ -19,7 +19,7 @@
 #                of the built book must resolve
 #   8. shots     headless Chromium screenshots of two pages: target/docs-shots/*.png
 # Installs what it needs on first use (apt: graphviz mscgen chromium xvfb xauth libjna-java and
-# Mesa for the GUI; cargo: mdbook; npm: kotlin-compiler into target/npm; pip: numpy, maturin
+# Mesa for the GUI; target/tools (scripts/tools.sh): mdbook; npm: kotlin-compiler into target/npm; pip: numpy, maturin
 # into target/venv-docs). CARGO_TARGET_DIR is honoured.
 # Ends with "docs: N passed, M failed" (stages); exit 1 if any stage failed.
 set -euo pipefail
@@ -28,7 +28,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 export CARGO_TARGET_DIR="$TARGET"
 export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in docs/snippets
-MDBOOK_VERSION=0.4.52
 MATURIN_VERSION=1.16.0
 KOTLIN_VERSION=2.4.20
 NPM_DIR=${OMV_NPM_DIR:-$TARGET/npm}
@@ -83,12 +82,7 @@ if ((${#apt_need[@]})); then
             DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q -o DPkg::Lock::Timeout=300 \
                 --no-install-recommends "${apt_need[@]}" >/dev/null; }
 fi
-if [[ $(mdbook --version 2>/dev/null) != "mdbook v$MDBOOK_VERSION" ]]; then
-    echo "installing mdbook $MDBOOK_VERSION (cargo install, a few minutes)"
-    # Its own temporary target dir: the workspace's builds are not disturbed.
-    timeout 1800 cargo install mdbook --locked --version "$MDBOOK_VERSION" --no-default-features \
-        --features search --target-dir "$TARGET/cargo-install-mdbook" >/dev/null
-fi
+. scripts/tools.sh # mdbook
 if [[ ! -f $KOTLIN_HOME/build.txt ]] ||
     [[ $(node -p "require('$KOTLIN_HOME/package.json').version" 2>/dev/null) != "$KOTLIN_VERSION" ]]; then
     echo "installing kotlin-compiler $KOTLIN_VERSION into $NPM_DIR"
@@ -164,12 +158,12 @@ stage figures figures
 book() {
     rm -rf "$BOOK"
     (cd docs && timeout 300 mdbook build) >"$WORK/mdbook.log" 2>&1 || { cat "$WORK/mdbook.log"; return 1; }
-    if grep -E '\[(ERROR|WARN)\]' "$WORK/mdbook.log"; then
+    if grep -E '(ERROR|WARN)' "$WORK/mdbook.log"; then
         return 1 # e.g. an {{#include}} that did not resolve
     fi
     echo "mdbook build: $(find "$BOOK" -name '*.html' | wc -l) pages in $BOOK"
     (cd docs && timeout 300 mdbook test) >"$WORK/mdbook-test.log" 2>&1 || { cat "$WORK/mdbook-test.log"; return 1; }
-    if grep -E '\[(ERROR|WARN)\]' "$WORK/mdbook-test.log"; then
+    if grep -E '(ERROR|WARN)' "$WORK/mdbook-test.log"; then
         return 1
     fi
     echo "mdbook test: passed"
