@@ -1,13 +1,15 @@
 //! Framing throughput, printed as ratios against baselines measured in the same run:
-//! plain memcpy of the same bytes, and CRC-32 alone. Also compares CRC table strategies,
-//! which is how `FastCrc` was chosen. Run: `cargo bench --bench framing`.
+//! plain memcpy of the same bytes, and CRC-32 alone. Decode+verify runs twice, with the
+//! 16-table CRC (`TableCrc`) and with the host's `FastCrc` (SIMD carry-less multiply where the
+//! CPU has it). Also compares CRC strategies by payload length, which is how `FastCrc` was
+//! chosen. Run: `cargo bench --bench framing`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use crc::{Crc, NoTable};
 use openmvproto::framing::{
-    encode, Checksum, Decoder, FastCrc, Flags, Header, Role, SmallCrc, CRC32, DEFAULT_MAX_PAYLOAD,
+    encode, Checksum, Decoder, FastCrc, Flags, Header, Role, SmallCrc, TableCrc, CRC32, DEFAULT_MAX_PAYLOAD,
 };
 use openmvproto::{ChannelId, Opcode};
 
@@ -52,20 +54,27 @@ fn main() {
     let crc32_only = throughput(total, || {
         black_box(FastCrc.crc32(black_box(&wire)));
     });
+    let crc32_table = throughput(total, || {
+        black_box(TableCrc.crc32(black_box(&wire)));
+    });
 
     let mut dec = Box::new(Decoder::<4096>::new(Role::Host));
-    let decode = throughput(total, || {
-        let mut rest = &wire[..];
-        let mut n = 0;
-        while !rest.is_empty() {
-            let (used, res) = dec.feed(rest, &FastCrc);
-            if let Some(Ok(p)) = res {
-                n += p.payload.len();
+    let mut decode_whole = |crc: &dyn Checksum| {
+        throughput(total, || {
+            let mut rest = &wire[..];
+            let mut n = 0;
+            while !rest.is_empty() {
+                let (used, res) = dec.feed(rest, crc);
+                if let Some(Ok(p)) = res {
+                    n += p.payload.len();
+                }
+                rest = &rest[used..];
             }
-            rest = &rest[used..];
-        }
-        assert_eq!(n, PACKETS * payload.len());
-    });
+            assert_eq!(n, PACKETS * payload.len());
+        })
+    };
+    let decode_table = decode_whole(&TableCrc);
+    let decode = decode_whole(&FastCrc);
 
     // The same bytes in 512-byte chunks, as a serial port delivers them: the buffered path.
     let decode_chunked = throughput(total, || {
@@ -105,13 +114,21 @@ fn main() {
 
     let gb = |v: f64| v / 1e9;
     println!("framing throughput, {} max-size packets ({} MiB) per pass, best of 7", PACKETS, total >> 20);
+    let path = if FastCrc::simd() { "SIMD carry-less multiply" } else { "no SIMD on this CPU: tables" };
     println!("  memcpy (baseline)        {:7.2} GB/s", gb(memcpy));
-    println!("  CRC-32 alone (baseline)  {:7.2} GB/s", gb(crc32_only));
+    println!("  CRC-32 16-table          {:7.2} GB/s", gb(crc32_table));
     println!(
-        "  decode+verify, whole     {:7.2} GB/s   {:5.2}x CRC-32 time, {:5.2}x memcpy time",
+        "  CRC-32 FastCrc (baseline){:7.2} GB/s   {:5.2}x the table CRC ({path})",
+        gb(crc32_only),
+        crc32_only / crc32_table
+    );
+    println!("  decode+verify, table CRC {:7.2} GB/s   {:5.2}x memcpy time", gb(decode_table), memcpy / decode_table);
+    println!(
+        "  decode+verify, whole     {:7.2} GB/s   {:5.2}x CRC-32 time, {:5.2}x memcpy time, {:5.2}x the table-CRC decode",
         gb(decode),
         crc32_only / decode,
-        memcpy / decode
+        memcpy / decode,
+        decode / decode_table
     );
     println!(
         "  decode+verify, 512 B     {:7.2} GB/s   {:5.2}x CRC-32 time, {:5.2}x memcpy time",
@@ -138,12 +155,13 @@ fn main() {
         memcpy / encode_tp
     );
 
-    println!("CRC-32 table strategies (the `crc` crate):");
+    println!("CRC-32 strategies (the `crc` crate's tables, `crc-fast` SIMD):");
     type Crc32Fn = fn(&[u8]) -> u32;
-    let strategies: [(&str, Crc32Fn); 3] = [
+    let strategies: [(&str, Crc32Fn); 4] = [
         ("NoTable", |b| Crc::<u32, NoTable>::new(&CRC32).checksum(b)),
         ("Table<1> (SmallCrc)", |b| SmallCrc.crc32(b)),
-        ("Table<16> (FastCrc)", |b| FastCrc.crc32(b)),
+        ("Table<16> (TableCrc)", |b| TableCrc.crc32(b)),
+        ("FastCrc", |b| FastCrc.crc32(b)),
     ];
     let sample = &wire[..1 << 22];
     for (name, f) in strategies.iter() {
@@ -152,6 +170,7 @@ fn main() {
         });
         println!("  {name:24} {:7.2} GB/s", gb(tp));
     }
+    crc_by_length(&wire);
 
     // The real `openmv` 1.0.7 host on a 4 MiB slice of the same packets, if its venv is there.
     let python = concat!(env!("CARGO_MANIFEST_DIR"), "/target/venv-openmv/bin/python");
@@ -216,4 +235,40 @@ fn hostile_rate(dec: &mut Decoder<4096>, payload: usize) -> f64 {
         }
         assert!(errors >= packets);
     })
+}
+
+/// Short payloads (an ACK's or a small read's): the 16-table CRC against `crc-fast` called
+/// directly, by length, which is where `FastCrc`'s cut-over from tables to SIMD comes from.
+fn crc_by_length(bytes: &[u8]) {
+    if !FastCrc::simd() {
+        println!("  by length: no SIMD CRC on this CPU");
+        return;
+    }
+    let params = crc_fast::CrcParams::new(
+        "CRC-32/OPENMV",
+        CRC32.width,
+        CRC32.poly.into(),
+        CRC32.init.into(),
+        CRC32.refin,
+        CRC32.xorout.into(),
+        CRC32.check.into(),
+    );
+    assert_eq!(crc_fast::checksum_with_params(params, b"123456789"), CRC32.check.into());
+    println!("  by length (ns per call)   16-table   crc-fast   FastCrc   SIMD/table speed");
+    for len in [8usize, 16, 32, 48, 64, 96, 128, 256, 1024, 4096] {
+        let calls = (1 << 20) / len.max(64);
+        let per_call = |f: &dyn Fn(&[u8]) -> u32| {
+            let rate = throughput(calls, || {
+                for i in 0..calls {
+                    let at = (i * 7) % 64;
+                    black_box(f(black_box(&bytes[at..at + len])));
+                }
+            });
+            1e9 / rate
+        };
+        let table = per_call(&|b| TableCrc.crc32(b));
+        let simd = per_call(&|b| crc_fast::checksum_with_params(params, b) as u32);
+        let fast = per_call(&|b| FastCrc.crc32(b));
+        println!("  {len:6} B                 {table:8.1}   {simd:8.1}   {fast:7.1}   {:6.2}x", table / simd);
+    }
 }

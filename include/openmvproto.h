@@ -876,6 +876,20 @@ enum omv_status omv_host_streaming(struct omv_host *host,
 // `host` NULL or live; `out` NULL or writable.
 enum omv_status omv_host_read_frame(struct omv_host *host, uint32_t flags, struct omv_frame **out);
 
+// Waits up to `timeout_ms` milliseconds for a frame and takes it, sleeping until the cam
+// says one is ready (no polling: a waiting host costs no CPU). `*out` is a new frame to
+// release with `omv_frame_free`, or NULL when none came within the timeout (still
+// `OMV_STATUS_OK`, as `omv_host_read_frame` reports "no frame"). `timeout_ms` 0 tries once,
+// like `omv_host_read_frame`. `flags` as for `omv_host_read_frame`. Thread-safe; other calls on
+// the same handle may run while one waits.
+//
+// # Safety
+// `host` NULL or live; `out` NULL or writable.
+enum omv_status omv_host_wait_frame(struct omv_host *host,
+                                    uint32_t flags,
+                                    uint32_t timeout_ms,
+                                    struct omv_frame **out);
+
 // Reads the latest frame into the caller's `buf` of `cap` bytes. `*got` says whether a frame
 // was ready; if so `info` describes it (`info->data` = `buf`, `info->len` = bytes written).
 // If the pixels do not fit, `info->len` is the size needed, `OMV_STATUS_BUFFER_TOO_SMALL` is

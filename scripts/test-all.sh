@@ -29,7 +29,6 @@ cargo build -q --release -p openmvproto --no-default-features --features alloc -
 
 step "unit, golden, back-to-back, fault, property and end-to-end tests"
 cargo test --release --workspace
-cat "$CARGO_TARGET_DIR/tmp/fleet.txt"   # 64 cams read by one process (vcam/tests/fleet.rs)
 
 step "main job: the omv live view against the built-in virtual cam (Xvfb), frames saved"
 LIBGL_ALWAYS_SOFTWARE=1 timeout 120 xvfb-run -a cargo run -q --release -p omv -- view --exit-after 5 --quiet
@@ -48,8 +47,11 @@ cargo bench -q --bench framing
 step "interop: the real openmv 1.0.7 client against omv-vcam over a pty"
 tests/interop/run.sh
 
-step "benchmark: frame streaming, this client and openmv 1.0.7, same cam, same run"
+step "benchmark: frame streaming, this client and openmv 1.0.7, same cam, same run, beside the raw pty rate"
 cargo bench -q -p openmvproto-vcam --bench stream
+
+step "benchmark: host cost, a fleet of 64 cams read by one process, request latency against a bare round trip"
+cargo bench -q -p openmvproto-vcam --bench host_cost
 
 step "firmware: static library, size, C API tests, emulated Cortex-M7 under QEMU"
 firmware/test.sh --openmv

@@ -59,7 +59,7 @@ asan)
     ;;
 valgrind)
     step "C tests under valgrind (target/cmake)"
-    for t in test_device_callback test_misuse test_host_vcam test_threads; do
+    for t in test_device_callback test_misuse test_host_vcam test_threads test_wait_frame; do
         echo "-- valgrind $t"
         OMV_VCAM="$vcam" valgrind --quiet --error-exitcode=1 --leak-check=full \
             --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \

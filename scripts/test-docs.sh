@@ -234,8 +234,12 @@ python_snippets() {
     local ok=0 cam wheel
     rm -rf "$WORK/wheels"
     # maturin builds the extension with cargo in $CARGO_TARGET_DIR; a no-op when unchanged.
+    # pyo3 is rebuilt whenever the interpreter changes: build with the one scripts/test-python.sh
+    # uses when it is there (the abi3 wheel installs into this 3.12 venv all the same).
+    local interp="$TARGET/venv-python-3.11/bin/python"
+    [[ -x $interp ]] || interp="$VENV/bin/python"
     (cd bindings/python && timeout 1800 "$VENV/bin/maturin" build --release -q --out "$WORK/wheels" \
-        --interpreter "$VENV/bin/python") >"$WORK/maturin.log" 2>&1 || { cat "$WORK/maturin.log"; return 1; }
+        --interpreter "$interp") >"$WORK/maturin.log" 2>&1 || { cat "$WORK/maturin.log"; return 1; }
     wheel=$(ls "$WORK"/wheels/openmvproto-*.whl)
     "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$wheel"
     echo "installed $(basename "$wheel") into $VENV"

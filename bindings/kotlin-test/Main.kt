@@ -25,8 +25,11 @@ import java.io.IOException
 import java.net.InetSocketAddress
 import java.net.Socket
 import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 import java.util.concurrent.atomic.AtomicLong
+import java.util.concurrent.atomic.AtomicReference
 import kotlin.system.exitProcess
 import kotlin.concurrent.thread
 
@@ -201,16 +204,20 @@ fun exercise(cam: Camera) {
     val info = cam.systemInfo()
     check(info.devId.size == 3 && info.chipId.size == 3 && info.hwCaps.size == 2 && info.usbVid.toInt() != 0) { "info $info" }
 
-    // Frames: three different ones, every pixel checked.
+    // No stream: waitFrame answers null once its timeout has passed, and not much later.
+    cam.streaming(false, false, null)
+    val t0 = System.nanoTime()
+    check(cam.waitFrame(100u, false) == null) { "a frame with the stream off" }
+    val waitedMs = (System.nanoTime() - t0) / 1_000_000
+    check(waitedMs in 99..2000) { "waitFrame(100) with no stream took $waitedMs ms" }
+
+    // Frames: three different ones, every pixel checked; each wait brings one.
     cam.streaming(true, false, null)
     val seen = mutableListOf<Int>()
-    val deadline = System.currentTimeMillis() + 10_000
-    while (seen.size < 3 && System.currentTimeMillis() < deadline) {
-        val frame = cam.readFrame(seen.isEmpty())
-        if (frame == null) {
-            Thread.sleep(10)
-            continue
-        }
+    var waits = 0
+    while (seen.size < 3 && waits < 30) {
+        waits++
+        val frame = cam.waitFrame(3000u, seen.isEmpty()) ?: throw CheckFailed("no frame within 3 s")
         val n = checkFrame(frame)
         if (seen.isEmpty()) {
             val rgb = frame.rgb888 ?: throw CheckFailed("no rgb888 when asked for")
@@ -226,7 +233,9 @@ fun exercise(cam: Camera) {
         if (n !in seen) seen.add(n)
     }
     check(seen.size == 3) { "frames seen: $seen" }
-    check(cam.framesReceived() >= 3uL) { "framesReceived ${cam.framesReceived()}" }
+    // readFrame takes one without waiting (null until the next one is ready).
+    check(waitFor { cam.readFrame(false)?.let { checkFrame(it) } != null }) { "readFrame brought no frame" }
+    check(cam.framesReceived() >= 4uL) { "framesReceived ${cam.framesReceived()}" }
     check(waitFor { rec.count(STREAM_ID, NOTIFY) > 0 }) { "no stream NOTIFY event in ${rec.events}" }
     cam.streaming(false, false, null)
     check(thrower.calls.get() > 0) { "the throwing listener was never called" }
@@ -243,7 +252,27 @@ fun exercise(cam: Camera) {
 }
 
 fun disconnect(cam: Camera) {
+    // A waitFrame on another thread (the stream is off: it would wait 20 s) ends with
+    // Disconnected soon after the disconnect, or at once if the disconnect came first.
+    val outcome = AtomicReference<Throwable?>(null)
+    val started = CountDownLatch(1)
+    val waiter = thread {
+        started.countDown()
+        try {
+            val f = cam.waitFrame(20_000u, false)
+            outcome.set(CheckFailed("waitFrame returned $f"))
+        } catch (e: Throwable) {
+            outcome.set(e)
+        }
+    }
+    check(started.await(5, TimeUnit.SECONDS)) { "the waiting thread did not start" }
+    val t0 = System.nanoTime()
     cam.disconnect()
+    waiter.join(10_000)
+    val endedMs = (System.nanoTime() - t0) / 1_000_000
+    check(!waiter.isAlive) { "waitFrame still waiting 10 s after disconnect" }
+    check(outcome.get() is CameraException.Disconnected) { "waitFrame across disconnect: ${outcome.get()}" }
+    check(endedMs < 5000) { "waitFrame ended $endedMs ms after disconnect" }
     check(!cam.isConnected()) { "still connected" }
     expectThrows<CameraException.Disconnected>("list after disconnect") { cam.list() }
 }

@@ -1040,6 +1040,14 @@ public protocol CameraProtocol: AnyObject, Sendable {
     func version() throws  -> Versions
     
     /**
+     * Waits up to `timeout_ms` milliseconds for a frame and returns it, or null when none
+     * came. Sleeps until the cam says a frame is ready (no polling); 0 tries once, like
+     * `read_frame`. `rgb888` as for `read_frame`. `close()` from another thread ends a wait
+     * with `CameraException.Disconnected`.
+     */
+    func waitFrame(timeoutMs: UInt32, rgb888: Bool) throws  -> Frame?
+    
+    /**
      * CHANNEL_WRITE of `data` at `offset`, any length.
      */
     func write(channel: String, offset: UInt32, data: Data) throws 
@@ -1641,6 +1649,23 @@ open func version()throws  -> Versions  {
         uniffiCallStatus in
     uniffi_openmvproto_uniffi_fn_method_camera_version(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Waits up to `timeout_ms` milliseconds for a frame and returns it, or null when none
+     * came. Sleeps until the cam says a frame is ready (no polling); 0 tries once, like
+     * `read_frame`. `rgb888` as for `read_frame`. `close()` from another thread ends a wait
+     * with `CameraException.Disconnected`.
+     */
+open func waitFrame(timeoutMs: UInt32, rgb888: Bool)throws  -> Frame?  {
+    return try  FfiConverterOptionTypeFrame.lift(try rustCallWithError(FfiConverterTypeCameraError_lift) {
+        uniffiCallStatus in
+    uniffi_openmvproto_uniffi_fn_method_camera_wait_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(timeoutMs),
+        FfiConverterBool.lower(rgb888),uniffiCallStatus
     )
 })
 }
@@ -4982,6 +5007,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openmvproto_uniffi_checksum_method_camera_version() != 20841) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_openmvproto_uniffi_checksum_method_camera_wait_frame() != 61555) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openmvproto_uniffi_checksum_method_camera_write() != 56914) {

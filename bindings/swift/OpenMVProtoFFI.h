@@ -535,6 +535,11 @@ int8_t uniffi_openmvproto_uniffi_fn_method_camera_unsubscribe(uint64_t ptr, uint
 RustBuffer uniffi_openmvproto_uniffi_fn_method_camera_version(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_WAIT_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_WAIT_FRAME
+RustBuffer uniffi_openmvproto_uniffi_fn_method_camera_wait_frame(uint64_t ptr, uint32_t timeout_ms, int8_t rgb888, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_WRITE
 #define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_FN_METHOD_CAMERA_WRITE
 void uniffi_openmvproto_uniffi_fn_method_camera_write(uint64_t ptr, RustBuffer channel, uint32_t offset, RustBuffer data, RustCallStatus *_Nonnull out_status
@@ -1194,6 +1199,12 @@ uint16_t uniffi_openmvproto_uniffi_checksum_method_camera_unsubscribe(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_VERSION
 uint16_t uniffi_openmvproto_uniffi_checksum_method_camera_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_WAIT_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_OPENMVPROTO_UNIFFI_CHECKSUM_METHOD_CAMERA_WAIT_FRAME
+uint16_t uniffi_openmvproto_uniffi_checksum_method_camera_wait_frame(void
     
 );
 #endif

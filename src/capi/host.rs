@@ -856,6 +856,41 @@ pub unsafe extern "C" fn omv_host_read_frame(host: *mut omv_host, flags: u32, ou
     })
 }
 
+/// Waits up to `timeout_ms` milliseconds for a frame and takes it, sleeping until the cam
+/// says one is ready (no polling: a waiting host costs no CPU). `*out` is a new frame to
+/// release with `omv_frame_free`, or NULL when none came within the timeout (still
+/// `OMV_STATUS_OK`, as `omv_host_read_frame` reports "no frame"). `timeout_ms` 0 tries once,
+/// like `omv_host_read_frame`. `flags` as for `omv_host_read_frame`. Thread-safe; other calls on
+/// the same handle may run while one waits.
+///
+/// # Safety
+/// `host` NULL or live; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn omv_host_wait_frame(
+    host: *mut omv_host,
+    flags: u32,
+    timeout_ms: u32,
+    out: *mut *mut omv_frame,
+) -> omv_status {
+    guard("omv_host_wait_frame", || {
+        // SAFETY: the caller's contract.
+        let out = unsafe { Out::new(out, "out") }?;
+        check_frame_flags(flags)?;
+        let timeout = Duration::from_millis(timeout_ms.into());
+        // SAFETY: the caller's contract.
+        unsafe {
+            with_camera(host, |_, cam| {
+                let frame = match cam.wait_frame(timeout)? {
+                    Some(f) => Some(frame_into_box(FramePixels::take(f, flags & OMV_FRAME_RGB888 != 0)?)),
+                    None => None,
+                };
+                out.set(frame.unwrap_or(std::ptr::null_mut()));
+                Ok(())
+            })
+        }
+    })
+}
+
 /// Reads the latest frame into the caller's `buf` of `cap` bytes. `*got` says whether a frame
 /// was ready; if so `info` describes it (`info->data` = `buf`, `info->len` = bytes written).
 /// If the pixels do not fit, `info->len` is the size needed, `OMV_STATUS_BUFFER_TOO_SMALL` is

@@ -14,7 +14,9 @@ use super::frame::Frame;
 use super::link::{self, LinkState, Session, Shared, StreamWish};
 use super::options::Options;
 use super::profile::{parse_records, ProfileRecord};
-use crate::framing::payload::{ioctl, Caps, FrameHeader, MemoryEntry, ProtoStats, SysInfo, Version, WriteRequest};
+use crate::framing::payload::{
+    ioctl, Caps, FrameHeader, MemoryEntry, ProtoStats, ReadRequest, SysInfo, Version, WriteRequest,
+};
 use crate::framing::{ChannelId, Opcode, Status};
 use crate::host::Response;
 use crate::reliability::Stats;
@@ -314,31 +316,31 @@ impl Camera {
     /// Waits up to `timeout` for a frame and returns it, or `None` if none came. Sleeps until
     /// the stream NOTIFY says a frame is ready (or, while the cam's lock interval refuses a
     /// ready frame, until the interval has passed), so a waiting host costs no CPU.
+    ///
+    /// With events on, the cam announces every frame it publishes, and publishes the next
+    /// only once the last is taken: so no NOTIFY since the last frame this call took means
+    /// no frame yet, and no LOCK is sent for it. One last look at the deadline covers a
+    /// NOTIFY lost on the way.
     pub fn wait_frame(&self, timeout: Duration) -> Result<Option<Frame>> {
         let deadline = std::time::Instant::now() + timeout;
         let events = self.caps().events();
         loop {
-            let seen = *self.shared.stream_notifies.lock();
-            if let Some(f) = self.read_frame()? {
-                return Ok(Some(f));
-            }
+            let seen = self.shared.stream_notifies();
             let now = std::time::Instant::now();
+            let announced = !events || self.shared.frame_taken_at() != Some(seen);
+            if announced || now >= deadline {
+                if let Some(f) = self.read_frame()? {
+                    self.shared.set_frame_taken_at(seen);
+                    return Ok(Some(f));
+                }
+            }
             if now >= deadline {
                 return Ok(None);
             }
-            let mut n = self.shared.stream_notifies.lock();
             // A NOTIFY since the failed lock, or a ready frame refused by the lock interval:
             // try again after the interval; without events, that is all there is.
-            let retry = if events && *n == seen && !self.shared.frame_pending() {
-                deadline
-            } else {
-                (now + LOCK_RETRY).min(deadline)
-            };
-            if *n == seen {
-                let _ = self.shared.frame_cv.wait_until(&mut n, retry);
-            }
-            drop(n);
-            // Checked outside the notify lock: the reader takes the link lock first.
+            let retry = if events && !self.shared.frame_pending() { deadline } else { (now + LOCK_RETRY).min(deadline) };
+            self.shared.wait_stream_notify(seen, retry);
             if !self.is_connected() {
                 return Err(match self.shared.state() {
                     LinkState::Lost(r) => Error::LinkLost(r),
@@ -354,13 +356,7 @@ impl Camera {
     pub fn read_frame(&self) -> Result<Option<Frame>> {
         let bytes = self.op(|sh, s| {
             let id = sh.channel_by_name(s, "stream")?;
-            let got = with_lock(sh, s, id, |sh, s| {
-                let size = size_in(sh, s, id)?;
-                if size as usize <= FrameHeader::LEN {
-                    return Ok(None);
-                }
-                read_in(sh, s, id, 0, size).map(Some)
-            });
+            let got = with_lock(sh, s, id, |sh, s| read_locked_frame(sh, s, id));
             sh.set_frame_pending(matches!(got, Ok(None)));
             got
         })?;
@@ -548,9 +544,7 @@ fn read_in(sh: &Shared, s: &mut Session, id: ChannelId, offset: u32, len: u32) -
     if len as usize > sh.opts.max_answer {
         return Err(Error::SizeLimit { claimed: len.into(), limit: sh.opts.max_answer });
     }
-    let mut req = offset.to_le_bytes().to_vec();
-    req.extend_from_slice(&len.to_le_bytes());
-    let d = channel_data(sh, s, Opcode::CHANNEL_READ, id, req)?;
+    let d = channel_data(sh, s, Opcode::CHANNEL_READ, id, ReadRequest { offset, length: len }.to_bytes().to_vec())?;
     if d.len() != len as usize {
         return Err(Error::bad(format!("read of {len} bytes gave {}", d.len())));
     }
@@ -624,6 +618,50 @@ fn with_lock<T>(
         (Ok(_), Err(e)) => Err(e),
         (Err(e), _) => Err(e),
     }
+}
+
+/// The locked stream channel's bytes, `None` if it holds no more than a header.
+///
+/// A raw frame's length follows from its header, and stays put while the resolution does,
+/// so after a raw frame the next is read in one request of that length (lock, read, unlock:
+/// three round trips, not four). The header then says what the frame really needs: the
+/// rest is read if it grew, the excess dropped if it shrank, and a read the cam refuses
+/// (INVALID: past a smaller frame's end) falls back to CHANNEL_SIZE. Compressed frames
+/// change length every time and always ask their size.
+fn read_locked_frame(sh: &Shared, s: &mut Session, id: ChannelId) -> Result<Option<Vec<u8>>> {
+    if let Some(len) = s.raw_frame_len.take() {
+        match channel_data(sh, s, Opcode::CHANNEL_READ, id, ReadRequest { offset: 0, length: len }.to_bytes().to_vec()) {
+            Ok(mut d) => {
+                if let Some(need) = raw_frame_len(&d) {
+                    if need as usize > d.len() {
+                        let rest = read_in(sh, s, id, d.len() as u32, need - d.len() as u32)?;
+                        d.extend_from_slice(&rest);
+                    }
+                    d.truncate(need as usize);
+                    s.raw_frame_len = Some(need);
+                    return Ok(Some(d));
+                }
+                // Not a raw frame any more: ask its size.
+            }
+            Err(Error::Nak(Status::Invalid)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let size = size_in(sh, s, id)?;
+    if size as usize <= FrameHeader::LEN {
+        return Ok(None);
+    }
+    let d = read_in(sh, s, id, 0, size)?;
+    s.raw_frame_len = raw_frame_len(&d).filter(|&n| n == size);
+    Ok(Some(d))
+}
+
+/// Header plus pixel bytes of a raw frame whose header `bytes` start with.
+fn raw_frame_len(bytes: &[u8]) -> Option<u32> {
+    let h = FrameHeader::parse(bytes).ok()?;
+    h.format.bytes_per_pixel()?;
+    let total = h.data_len()?.checked_add(h.offset as usize)?;
+    (h.offset as usize >= FrameHeader::LEN).then_some(u32::try_from(total).ok()?)
 }
 
 fn sysinfo_in(sh: &Shared, s: &mut Session) -> Result<SysInfo> {

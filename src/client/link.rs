@@ -1,6 +1,12 @@
 //! The driver around the sans-IO [`Host`]: one link, its reader thread, and request/answer
 //! under locks.
 //!
+//! Whoever waits reads. The receive half is a token: a caller waiting for an answer (or for
+//! a frame) takes it and reads the transport itself, so a request costs its own write and
+//! read and no thread hand-off. The reader thread takes the token only once it has lain
+//! unused for [`READER_GRACE`] (nobody calling: events, ACKs and a lost link are still
+//! noticed), and gives it back as soon as a caller is waiting.
+//!
 //! Locks, always taken in this order:
 //! 1. `session` (the operation lock): held for a whole operation (read_frame = lock, size,
 //!    read, unlock), so operations from many threads never interleave on the wire;
@@ -35,6 +41,17 @@ pub(crate) const READ_POLL: Duration = Duration::from_millis(50);
 const READ_BUF: usize = 64 * 1024;
 /// Events waiting for the event thread; past this they are dropped and counted.
 pub(crate) const EVENT_BACKLOG: usize = 1024;
+/// How long the receive half may lie unused before the reader thread reads it: a caller
+/// that asks again within this time (a frame loop) keeps reading it itself.
+pub(crate) const READER_GRACE: Duration = Duration::from_millis(100);
+
+/// The receive half and what travels with it.
+struct RxToken {
+    half: Box<dyn RxHalf>,
+    /// The link generation it was opened in.
+    generation: u64,
+    buf: Box<[u8]>,
+}
 
 /// Why the link is not up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,14 +68,20 @@ pub(crate) enum LinkState {
 struct Link {
     host: Host,
     tx: Option<Box<dyn TxHalf>>,
-    /// A freshly opened receive half for the reader thread to take.
-    new_rx: Option<Box<dyn RxHalf>>,
+    /// The receive half while nobody is reading it.
+    rx: Option<RxToken>,
+    /// When `rx` was last put back.
+    rx_parked_at: std::time::Instant,
+    /// The generation of the receive half someone is reading outside the lock.
+    rx_out: Option<u64>,
+    /// Callers waiting on `cv` (for an answer or a frame) while the half is out.
+    waiters: usize,
     /// Bumped whenever the link is closed or reopened: answers and halves of an older
     /// generation are ignored.
     generation: u64,
-    /// The generation of the receive half the reader holds.
-    reader_holds: Option<u64>,
     state: LinkState,
+    /// Stream NOTIFYs received.
+    stream_notifies: u64,
 }
 
 impl Link {
@@ -90,6 +113,9 @@ pub(crate) struct Session {
     pub committed: Option<&'static str>,
     /// The last resync failed or was cut short: resync before the next operation.
     pub needs_resync: bool,
+    /// Bytes of the last frame when it was raw (fixed size at a given resolution): the next
+    /// frame is read in one request without asking its size first.
+    pub raw_frame_len: Option<u32>,
 }
 
 /// Everything the camera handle, the reader thread and the event thread share.
@@ -99,7 +125,10 @@ pub(crate) struct Shared {
     epoch: std::time::Instant,
     pub session: Mutex<Session>,
     link: Mutex<Link>,
+    /// Callers wait here: answers, NOTIFYs, the receive half put back, state changes.
     cv: Condvar,
+    /// The reader thread waits here; woken only by stop, close and a new link.
+    reader_cv: Condvar,
     events: Mutex<SyncSender<Msg>>,
     /// Events dropped because the event thread fell [`EVENT_BACKLOG`] behind.
     pub events_dropped: AtomicU64,
@@ -112,9 +141,8 @@ pub(crate) struct Shared {
     pub frames: AtomicU64,
     /// The last frame lock was refused while a NOTIFY had said a frame is ready.
     frame_pending: AtomicBool,
-    /// Stream NOTIFYs received; `frame_cv` is signalled with each (and on close).
-    pub stream_notifies: Mutex<u64>,
-    pub frame_cv: Condvar,
+    /// 1 + the stream NOTIFY count when `wait_frame` last took a frame (0: never).
+    frame_taken_at: AtomicU64,
 }
 
 impl Shared {
@@ -128,12 +156,16 @@ impl Shared {
             link: Mutex::new(Link {
                 host: Host::new(host_config(&opts), FastCrc),
                 tx: None,
-                new_rx: None,
+                rx: None,
+                rx_parked_at: std::time::Instant::now(),
+                rx_out: None,
+                waiters: 0,
                 generation: 0,
-                reader_holds: None,
                 state: LinkState::Closed,
+                stream_notifies: 0,
             }),
             cv: Condvar::new(),
+            reader_cv: Condvar::new(),
             events: Mutex::new(events),
             events_dropped: AtomicU64::new(0),
             listeners: Mutex::new(listeners),
@@ -142,8 +174,7 @@ impl Shared {
             channels_stale: AtomicBool::new(false),
             frames: AtomicU64::new(0),
             frame_pending: AtomicBool::new(false),
-            stream_notifies: Mutex::new(0),
-            frame_cv: Condvar::new(),
+            frame_taken_at: AtomicU64::new(0),
             opts,
         }
     }
@@ -157,8 +188,12 @@ impl Shared {
     }
 
     /// Queues an event for the listeners without ever blocking: a stuck listener costs
-    /// events (counted), never the link.
+    /// events (counted), never the link. Device events nobody listens to are not queued
+    /// (a NOTIFY per frame would wake the event thread for nothing).
     pub fn emit(&self, ev: ClientEvent) {
+        if matches!(ev, ClientEvent::Device { .. }) && self.listeners.lock().is_empty() {
+            return;
+        }
         if let Err(TrySendError::Full(_)) = self.events.lock().try_send(Msg::Event(ev)) {
             self.events_dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -175,6 +210,15 @@ impl Shared {
 
     pub fn set_frame_pending(&self, busy: bool) {
         self.frame_pending.store(busy, Ordering::Relaxed);
+    }
+
+    /// The stream NOTIFY count seen before `wait_frame` last took a frame.
+    pub fn frame_taken_at(&self) -> Option<u64> {
+        self.frame_taken_at.load(Ordering::Relaxed).checked_sub(1)
+    }
+
+    pub fn set_frame_taken_at(&self, notifies: u64) {
+        self.frame_taken_at.store(notifies + 1, Ordering::Relaxed);
     }
 
     /// Events lost on the way: the engine's queue and the event thread's backlog.
@@ -200,23 +244,33 @@ impl Shared {
             log::warn!("link to {} lost: {reason}", self.transport.describe());
             l.state = LinkState::Lost(reason.clone());
             l.tx = None;
+            l.rx = None;
             l.generation += 1;
             self.cv.notify_all();
             self.emit(ClientEvent::LinkLost { reason });
         }
     }
 
-    /// Closes the link on purpose; the reader drops its half within [`READ_POLL`].
+    /// Closes the link on purpose; whoever reads drops the half within [`READ_POLL`].
     pub fn close(&self, state: LinkState) {
         let mut l = self.link.lock();
         l.state = state;
         l.tx = None;
-        l.new_rx = None;
+        l.rx = None;
         l.generation += 1;
         self.cv.notify_all();
-        drop(l);
-        let _n = self.stream_notifies.lock();
-        self.frame_cv.notify_all();
+        self.reader_cv.notify_all();
+    }
+
+    /// Stream NOTIFYs received so far.
+    pub fn stream_notifies(&self) -> u64 {
+        self.link.lock().stream_notifies
+    }
+
+    /// Waits (reading the link itself when it can) until a stream NOTIFY after the `seen`th
+    /// arrives, the link goes down, or `deadline` passes.
+    pub fn wait_stream_notify(&self, seen: u64, deadline: std::time::Instant) {
+        self.wait_until(deadline, |l| l.stream_notifies != seen || l.state != LinkState::Up);
     }
 
     /// Writes what the Host has to send. A dead link is marked lost.
@@ -236,7 +290,8 @@ impl Shared {
         Ok(())
     }
 
-    /// Waits for the Host's answer to what was started in generation `gen`.
+    /// Waits for the Host's answer to what was started in generation `gen`, reading the
+    /// transport itself whenever the receive half is free.
     fn wait(&self, l: &mut MutexGuard<'_, Link>, gen: u64) -> Result<Response> {
         let timeout = self.opts.timeout;
         loop {
@@ -257,13 +312,108 @@ impl Shared {
                 Some(at) => self.std_at(at),
                 None => std::time::Instant::now() + timeout,
             };
-            if self.cv.wait_until(l, deadline).timed_out() && l.host.poll_at().is_none() && l.generation == gen {
+            if !self.read_or_wait(l, deadline) && l.host.poll_at().is_none() && l.generation == gen {
                 if let Some(r) = l.host.poll_completion() {
                     return r.map_err(|e| Error::from_request(e, timeout));
                 }
                 return Err(Error::Timeout(timeout));
             }
         }
+    }
+
+    /// Waits until `done` holds, the link changes generation, or `deadline` passes,
+    /// reading the transport itself while the receive half is free. Returns whether `done`
+    /// held.
+    fn wait_until(&self, deadline: std::time::Instant, done: impl Fn(&Link) -> bool) -> bool {
+        let mut l = self.link.lock();
+        let gen = l.generation;
+        loop {
+            if done(&l) {
+                return true;
+            }
+            if l.generation != gen || std::time::Instant::now() >= deadline {
+                return false;
+            }
+            self.read_or_wait(&mut l, deadline);
+        }
+    }
+
+    /// One step of waiting: reads the transport once (at most until `deadline`, at most
+    /// [`READ_POLL`]) if the receive half is free, else waits on `cv` for whoever has it.
+    /// Returns `false` once `deadline` has passed without news.
+    fn read_or_wait(&self, l: &mut MutexGuard<'_, Link>, deadline: std::time::Instant) -> bool {
+        let now = std::time::Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        if l.rx.is_some() {
+            self.read_once(l, (deadline - now).min(READ_POLL));
+            return true;
+        }
+        l.waiters += 1;
+        let timed_out = self.cv.wait_until(l, deadline.min(now + READ_POLL)).timed_out();
+        l.waiters -= 1;
+        !timed_out || std::time::Instant::now() < deadline
+    }
+
+    /// Takes the free receive half, reads once outside the lock, feeds what came and puts
+    /// the half back (or drops it if the link moved on meanwhile).
+    fn read_once(&self, l: &mut MutexGuard<'_, Link>, wait: Duration) {
+        let Some(mut tok) = l.rx.take() else { return };
+        l.rx_out = Some(tok.generation);
+        let got = MutexGuard::unlocked(l, || {
+            // A panicking user transport becomes a lost link, never a dead client.
+            catch_unwind(AssertUnwindSafe(|| tok.half.recv(&mut tok.buf, wait))).unwrap_or_else(|_| Err(panicked("recv")))
+        });
+        l.rx_out = None;
+        if l.generation != tok.generation {
+            // Closed or replaced meanwhile: the old half closes here.
+            drop(tok);
+            self.cv.notify_all();
+            return;
+        }
+        let news = match got {
+            Ok(n) => self.feed(l, &tok.buf[..n]),
+            Err(e) => {
+                self.lose(l, e.to_string());
+                self.cv.notify_all();
+                return;
+            }
+        };
+        l.rx = Some(tok);
+        l.rx_parked_at = std::time::Instant::now();
+        if l.waiters > 0 || news.is_some() {
+            self.cv.notify_all();
+        }
+        if let Some(events) = news {
+            for ev in events {
+                self.emit(ev);
+            }
+        }
+    }
+
+    /// Feeds received bytes to the Host, sends the ACKs it owes, and collects the device
+    /// events for the listeners (`None` when there were none).
+    fn feed(&self, l: &mut Link, bytes: &[u8]) -> Option<Vec<ClientEvent>> {
+        if bytes.is_empty() {
+            return None;
+        }
+        l.host.handle_input(self.now(), bytes);
+        // A failure here is seen by the requester too.
+        let _ = self.flush(l);
+        let mut events = None;
+        while let Some(ev) = l.host.poll_event() {
+            if ev.channel == ChannelId::TRANSPORT
+                && matches!(ev.code, event::CHANNEL_REGISTERED | event::CHANNEL_UNREGISTERED)
+            {
+                self.channels_stale.store(true, Ordering::Release);
+            }
+            if ev.channel == ChannelId::STREAM && ev.code == event::NOTIFY {
+                l.stream_notifies += 1;
+            }
+            events.get_or_insert_with(Vec::new).push(ClientEvent::Device { channel: ev.channel, code: ev.code });
+        }
+        events
     }
 
     /// One request and its answer. Caller holds the operation lock (`_s`).
@@ -348,17 +498,17 @@ impl Shared {
             let mut l = self.link.lock();
             l.state = LinkState::Connecting;
             l.tx = None;
-            l.new_rx = None;
+            l.rx = None;
             l.generation += 1;
             self.cv.notify_all();
             l.generation
         };
-        // A port opened exclusively must be closed before it is opened again: wait for the
-        // reader to drop the old half.
+        // A port opened exclusively must be closed before it is opened again: wait for
+        // whoever reads the old half to drop it.
         {
             let mut l = self.link.lock();
             let deadline = std::time::Instant::now() + READ_POLL * 20;
-            while l.reader_holds.is_some_and(|g| g < old) {
+            while l.rx_out.is_some_and(|g| g < old) {
                 if self.cv.wait_until(&mut l, deadline).timed_out() {
                     break;
                 }
@@ -381,9 +531,11 @@ impl Shared {
             }
             l.host = Host::new(host_config(&self.opts), FastCrc);
             l.tx = Some(tx);
-            l.new_rx = Some(rx);
+            l.rx = Some(RxToken { half: rx, generation: l.generation, buf: vec![0u8; READ_BUF].into_boxed_slice() });
+            l.rx_parked_at = std::time::Instant::now();
             l.state = LinkState::Up;
             self.cv.notify_all();
+            self.reader_cv.notify_all();
         }
         s.sysinfo = None;
         // A cam that soft-reboots while the session is being set up (a script just ended)
@@ -500,79 +652,25 @@ fn host_config(opts: &Options) -> HostConfig {
     HostConfig { timeout: opts.timeout, wish: opts.caps }
 }
 
-/// The reader thread: owns the receive half, feeds the Host, hands events to the event
-/// thread, and notices a lost link.
+/// The reader thread: reads the receive half while no caller does (after [`READER_GRACE`]
+/// unused), so events reach the listeners, owed ACKs leave and a lost link is noticed.
 pub(crate) fn reader(shared: Arc<Shared>) {
-    let mut buf = vec![0u8; READ_BUF];
-    let mut cur: Option<(Box<dyn RxHalf>, u64)> = None;
+    let mut l = shared.link.lock();
     while !shared.stop.load(Ordering::Acquire) {
-        let Some((rx, gen)) = cur.as_mut() else {
-            let mut l = shared.link.lock();
-            match l.new_rx.take() {
-                Some(rx) => {
-                    l.reader_holds = Some(l.generation);
-                    cur = Some((rx, l.generation));
-                }
-                None => {
-                    if l.reader_holds.take().is_some() {
-                        shared.cv.notify_all();
-                    }
-                    shared.cv.wait_for(&mut l, READ_POLL);
+        let idle_since = l.rx.as_ref().map(|_| l.rx_parked_at);
+        match idle_since {
+            Some(at) if at.elapsed() >= READER_GRACE => {
+                // Keep reading while nobody else wants the half.
+                while l.waiters == 0 && l.rx.is_some() && !shared.stop.load(Ordering::Acquire) {
+                    shared.read_once(&mut l, READ_POLL);
                 }
             }
-            continue;
-        };
-        let gen = *gen;
-        // A panicking user transport becomes a lost link, never a silently dead reader.
-        let got =
-            catch_unwind(AssertUnwindSafe(|| rx.recv(&mut buf, READ_POLL))).unwrap_or_else(|_| Err(panicked("recv")));
-        let mut events = Vec::new();
-        let mut frame_news = false;
-        {
-            let mut l = shared.link.lock();
-            if l.generation != gen {
-                // Closed or replaced meanwhile: drop the old half (closing the port).
-                cur = None;
-                l.reader_holds = None;
-                shared.cv.notify_all();
-                continue;
+            Some(at) => {
+                let _ = shared.reader_cv.wait_until(&mut l, at + READER_GRACE);
             }
-            match got {
-                Ok(0) => continue,
-                Ok(n) => {
-                    let now = shared.now();
-                    l.host.handle_input(now, &buf[..n]);
-                    // ACKs the Host owes; a failure here is seen by the requester too.
-                    let _ = shared.flush(&mut l);
-                    while let Some(ev) = l.host.poll_event() {
-                        if ev.channel == ChannelId::TRANSPORT
-                            && matches!(ev.code, event::CHANNEL_REGISTERED | event::CHANNEL_UNREGISTERED)
-                        {
-                            shared.channels_stale.store(true, Ordering::Release);
-                        }
-                        frame_news |= ev.channel == ChannelId::STREAM && ev.code == event::NOTIFY;
-                        events.push(ClientEvent::Device { channel: ev.channel, code: ev.code });
-                    }
-                    shared.cv.notify_all();
-                }
-                Err(e) => {
-                    shared.lose(&mut l, e.to_string());
-                    cur = None;
-                    l.reader_holds = None;
-                    shared.cv.notify_all();
-                }
+            None => {
+                let _ = shared.reader_cv.wait_for(&mut l, READER_GRACE);
             }
-        }
-        if frame_news {
-            // After the link lock is released: waiters take the notify lock first.
-            *shared.stream_notifies.lock() += 1;
-            shared.frame_cv.notify_all();
-        }
-        for ev in events {
-            shared.emit(ev);
         }
     }
-    let mut l = shared.link.lock();
-    l.reader_holds = None;
-    shared.cv.notify_all();
 }

@@ -57,6 +57,8 @@ struct Knobs {
     /// After the first fragment of a multi-fragment read, send this event and hold the
     /// remaining fragments until the gate opens (at most 800 ms).
     mid_read_event: Option<(Event, Receiver<()>)>,
+    /// Width of each frame in turn (then FRAME_W): frames that grow and shrink.
+    widths: &'static [u32],
 }
 
 /// A cam whose CHANNEL_LOCK has no rate limit, so frames can be taken back to back.
@@ -73,6 +75,7 @@ impl Default for Knobs {
             frames: 0,
             stdout: b"",
             mid_read_event: None,
+            widths: &[],
         }
     }
 }
@@ -162,6 +165,7 @@ impl Channel for Stdin<'_> {
 struct Stream<'a> {
     inner: FrameChannel<'a>,
     pending: u32,
+    widths: &'static [u32],
     log: Arc<Mutex<Log>>,
 }
 
@@ -171,13 +175,20 @@ impl Stream<'_> {
             return;
         }
         self.pending -= 1;
-        let n = (FRAME_W * FRAME_H) as usize;
+        let w = match self.widths.split_first() {
+            Some((w, rest)) => {
+                self.widths = rest;
+                *w
+            }
+            None => FRAME_W,
+        };
+        let n = (w * FRAME_H) as usize;
         if let Some(px) = self.inner.pixels_mut() {
             for (i, p) in px[..n].iter_mut().enumerate() {
                 *p = i as u8;
             }
         }
-        let _ = self.inner.publish(FRAME_W, FRAME_H, PixFormat::GRAYSCALE, n, 30.0);
+        let _ = self.inner.publish(w, FRAME_H, PixFormat::GRAYSCALE, n, 30.0);
     }
 }
 
@@ -332,7 +343,8 @@ fn cam_thread(
     let mut stdin = Stdin { inner: ScriptChannel::new(&mut script_buf), log: log.clone() };
     let mut stdout = RingChannel::new(&mut stdout_buf);
     stdout.push(knobs.stdout);
-    let mut stream = Stream { inner: FrameChannel::new(&mut frame_buf), pending: knobs.frames, log: log.clone() };
+    let mut stream =
+        Stream { inner: FrameChannel::new(&mut frame_buf), pending: knobs.frames, widths: knobs.widths, log: log.clone() };
     let mut profile = Profile {
         bytes: [super::profile::record(0x0800_1000, &[7, 8]), super::profile::record(0x0800_2000, &[9, 10])].concat(),
         log: log.clone(),
@@ -601,6 +613,27 @@ fn lock_busy_is_a_plain_no() {
     assert!(cam.read_frame().unwrap().is_none());
     // A channel without LOCK: NAK INVALID is an error.
     assert!(matches!(cam.lock("big"), Err(Error::Nak(Status::Invalid))));
+}
+
+#[test]
+fn frames_that_grow_and_shrink_are_read_whole() {
+    // After a raw frame the next is read at that frame's length without asking its size:
+    // a bigger one must be read to its end, a smaller one (the read past its end refused)
+    // read again at its own size.
+    const WIDTHS: &[u32] = &[16, 16, 8, 8, 32, 64, 16, 4];
+    let (end, dev) = start(Knobs { frames: WIDTHS.len() as u32, widths: WIDTHS, ..no_lock_interval() });
+    let cam = Camera::connect(end, quick()).unwrap();
+    cam.streaming(true, false, None).unwrap();
+    for (i, &w) in WIDTHS.iter().enumerate() {
+        let f = cam.read_frame().unwrap().unwrap_or_else(|| panic!("frame {i}"));
+        assert_eq!((f.width, f.height), (w, FRAME_H), "frame {i}");
+        let want: Vec<u8> = (0..(w * FRAME_H) as usize).map(|i| i as u8).collect();
+        assert_eq!(f.data, want, "frame {i}");
+    }
+    assert!(cam.read_frame().unwrap().is_none());
+    assert!(cam.is_connected());
+    // No frame cost a resynchronisation: the connect's PROTO_SYNC is the only one.
+    assert_eq!(dev.log.lock().syncs, 1);
 }
 
 #[test]

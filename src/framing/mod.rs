@@ -8,7 +8,7 @@ mod encoder;
 mod header;
 pub mod payload;
 
-pub use checksum::{Checksum, FastCrc, SmallCrc, CRC16, CRC32};
+pub use checksum::{Checksum, FastCrc, SmallCrc, TableCrc, CRC16, CRC32};
 pub use decoder::{Decoder, FrameError, Packet, Role};
 pub use encoder::{encode, encode_parts, encoded_len, seal, EncodeError, Parts};
 pub use header::{ChannelId, Flags, Header, Opcode, Status};

@@ -65,13 +65,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     cam.streaming(true, false, None)?;
     let start = Instant::now();
     let mut saved = 0;
+    let give_up = start + Duration::from_secs(30);
     while saved < args.frames {
-        if start.elapsed() > Duration::from_secs(30) {
+        // Sleeps until the cam says a frame is ready: no polling.
+        let left = give_up.saturating_duration_since(Instant::now());
+        let Some(frame) = cam.wait_frame(left)? else {
             return Err("no frames within 30 s".into());
-        }
-        let Some(frame) = cam.read_frame()? else {
-            std::thread::sleep(Duration::from_millis(2));
-            continue;
         };
         let rgb = frame.to_rgb888()?;
         let path = args.out.join(format!("frame-{:04}.png", frame.counter));

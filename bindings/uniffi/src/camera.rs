@@ -215,6 +215,17 @@ impl Camera {
         Ok(Some(Frame::from_core(f, rgb)))
     }
 
+    /// Waits up to `timeout_ms` milliseconds for a frame and returns it, or null when none
+    /// came. Sleeps until the cam says a frame is ready (no polling); 0 tries once, like
+    /// `read_frame`. `rgb888` as for `read_frame`. `close()` from another thread ends a wait
+    /// with `CameraException.Disconnected`.
+    pub fn wait_frame(&self, timeout_ms: u32, rgb888: bool) -> Result<Option<Frame>> {
+        let timeout = std::time::Duration::from_millis(timeout_ms.into());
+        let Some(f) = self.inner.wait_frame(timeout)? else { return Ok(None) };
+        let rgb = if rgb888 { Some(f.to_rgb888()?.pixels) } else { None };
+        Ok(Some(Frame::from_core(f, rgb)))
+    }
+
     /// Frames this camera object has received.
     pub fn frames_received(&self) -> u64 {
         self.inner.frames_received()

@@ -835,6 +835,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_openmvproto_uniffi_checksum_method_camera_version(
     ): Int
+    external fun uniffi_openmvproto_uniffi_checksum_method_camera_wait_frame(
+    ): Int
     external fun uniffi_openmvproto_uniffi_checksum_method_camera_write(
     ): Int
     external fun uniffi_openmvproto_uniffi_checksum_method_camera_control(
@@ -982,6 +984,8 @@ internal object UniffiLib {
     external fun uniffi_openmvproto_uniffi_fn_method_camera_unsubscribe(`ptr`: Long,`id`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_openmvproto_uniffi_fn_method_camera_version(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_openmvproto_uniffi_fn_method_camera_wait_frame(`ptr`: Long,`timeoutMs`: Int,`rgb888`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_openmvproto_uniffi_fn_method_camera_write(`ptr`: Long,`channel`: RustBuffer.ByValue,`offset`: Int,`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1285,6 +1289,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_version() and 0xFFFF) != 20841) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_wait_frame() and 0xFFFF) != 61555) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_write() and 0xFFFF) != 56914) {
@@ -2411,6 +2418,14 @@ public interface CameraInterface {
     fun `version`(): Versions
     
     /**
+     * Waits up to `timeout_ms` milliseconds for a frame and returns it, or null when none
+     * came. Sleeps until the cam says a frame is ready (no polling); 0 tries once, like
+     * `read_frame`. `rgb888` as for `read_frame`. `close()` from another thread ends a wait
+     * with `CameraException.Disconnected`.
+     */
+    fun `waitFrame`(`timeoutMs`: kotlin.UInt, `rgb888`: kotlin.Boolean): Frame?
+    
+    /**
      * CHANNEL_WRITE of `data` at `offset`, any length.
      */
     fun `write`(`channel`: kotlin.String, `offset`: kotlin.UInt, `data`: kotlin.ByteArray)
@@ -3188,6 +3203,28 @@ open class Camera: Disposable, AutoCloseable, CameraInterface
     UniffiLib.uniffi_openmvproto_uniffi_fn_method_camera_version(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Waits up to `timeout_ms` milliseconds for a frame and returns it, or null when none
+     * came. Sleeps until the cam says a frame is ready (no polling); 0 tries once, like
+     * `read_frame`. `rgb888` as for `read_frame`. `close()` from another thread ends a wait
+     * with `CameraException.Disconnected`.
+     */
+    @Throws(CameraException::class)override fun `waitFrame`(`timeoutMs`: kotlin.UInt, `rgb888`: kotlin.Boolean): Frame? {
+            return FfiConverterOptionalTypeFrame.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CameraException) { _status ->
+    UniffiLib.uniffi_openmvproto_uniffi_fn_method_camera_wait_frame(
+        it,
+        
+        FfiConverterUInt.lower(`timeoutMs`),
+        FfiConverterBoolean.lower(`rgb888`),_status)
 }
     }
     )
