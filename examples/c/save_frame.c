@@ -15,13 +15,12 @@ int main(int argc, char **argv)
     omv_host *cam = NULL;
     omv_frame *frame = NULL;
     FILE *out;
-    int tries;
     if (argc != 3) return fprintf(stderr, "usage: %s HOST:PORT OUT.ppm\n", argv[0]), 2;
     if (omv_host_open_tcp(argv[1], NULL, &cam) != OMV_STATUS_OK) return fail("connect");
     if (omv_host_streaming(cam, true, false, 0, 0) != OMV_STATUS_OK) return fail("streaming");
-    for (tries = 0; frame == NULL && tries < 1000; tries++) /* NULL: no frame ready yet */
-        if (omv_host_read_frame(cam, OMV_FRAME_RGB888, &frame) != OMV_STATUS_OK) return fail("read");
-    if (frame == NULL) return fprintf(stderr, "no frame\n"), 1;
+    /* Sleeps until the cam announces a frame; NULL if none came within 10 s. */
+    if (omv_host_wait_frame(cam, OMV_FRAME_RGB888, 10000, &frame) != OMV_STATUS_OK) return fail("wait");
+    if (frame == NULL) return fprintf(stderr, "no frame within 10 s\n"), 1;
     out = fopen(argv[2], "wb");
     if (out == NULL) return perror(argv[2]), 1;
     fprintf(out, "P6\n%u %u\n255\n", (unsigned)frame->width, (unsigned)frame->height);

@@ -82,12 +82,9 @@ int main(int argc, char **argv)
     omv_frame *frame = NULL;
     if (omv_host_streaming(cam, true, false, 0, 0) != OMV_STATUS_OK)
         return fail("streaming");
-    for (int tries = 0; frame == NULL && tries < 5000; tries++) { /* about 10 s */
-        if (omv_host_read_frame(cam, 0, &frame) != OMV_STATUS_OK) /* 0: pixels as sent */
-            return fail("read frame");
-        if (frame == NULL)
-            pause_ms(2); /* no new frame yet */
-    }
+    /* Sleeps until the cam announces a frame; NULL if none came within 10 s. */
+    if (omv_host_wait_frame(cam, 0, 10000, &frame) != OMV_STATUS_OK) /* 0: pixels as sent */
+        return fail("wait frame");
     if (frame == NULL)
         return fprintf(stderr, "no frame within 10 s\n"), 1;
     printf("frame #%llu: %ux%u format 0x%08x, %zu bytes\n", (unsigned long long)frame->counter,

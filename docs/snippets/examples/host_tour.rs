@@ -57,8 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // ANCHOR: pull
     cam.streaming(true, false, None)?;
-    let frame = wait_for(Duration::from_secs(10), Duration::from_millis(2), || cam.read_frame().transpose())
-        .ok_or("no frame within 10 s")??;
+    let frame = cam.wait_frame(Duration::from_secs(10))?.ok_or("no frame within 10 s")?;
     println!(
         "frame #{}: {}x{} {:?}, {} bytes",
         frame.counter,

@@ -29,13 +29,11 @@ fn pull_frames(cam: Arc<Camera>, latest: Arc<Mutex<Latest>>, ui: egui::Context, 
     let result = (|| -> Result<(), openmvproto::client::Error> {
         cam.streaming(true, false, None)?;
         while !stop.load(Ordering::Relaxed) {
-            match cam.read_frame()? {
-                Some(f) => {
-                    let rgb = f.to_rgb888()?; // GRAYSCALE, RGB565 or JPEG
-                    latest.lock().unwrap().frame = Some((f.counter, rgb));
-                    ui.request_repaint();
-                }
-                None => std::thread::sleep(Duration::from_millis(2)), // nothing new yet
+            // Sleeps until the cam announces a frame; `None` after 200 ms without one.
+            if let Some(f) = cam.wait_frame(Duration::from_millis(200))? {
+                let rgb = f.to_rgb888()?; // GRAYSCALE, RGB565 or JPEG
+                latest.lock().unwrap().frame = Some((f.counter, rgb));
+                ui.request_repaint();
             }
         }
         cam.streaming(false, false, None)

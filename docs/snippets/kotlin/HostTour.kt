@@ -49,13 +49,8 @@ fun main(args: Array<String>) {
 
         // ANCHOR: pull
         cam.streaming(true, false, null)
-        val deadline = System.currentTimeMillis() + 10_000
-        var frame = cam.readFrame(false) // null: no new frame yet
-        while (frame == null && System.currentTimeMillis() < deadline) {
-            Thread.sleep(2)
-            frame = cam.readFrame(false)
-        }
-        frame ?: fail("no frame within 10 s")
+        // Sleeps until the cam announces a frame; null if none came within 10 s.
+        val frame = cam.waitFrame(10_000u, false) ?: fail("no frame within 10 s")
         println("frame: ${frame.width}x${frame.height} ${frame.format}, ${frame.data.size} bytes")
         // ANCHOR_END: pull
         if (frame.data.size != (frame.width * frame.height).toInt()) fail("a grayscale frame of ${frame.data.size} bytes")
