@@ -29,6 +29,7 @@ cargo build -q --release -p openmvproto --no-default-features --features alloc -
 
 step "unit, golden, back-to-back, fault, property and end-to-end tests"
 cargo test --release --workspace
+export OMV_WORKSPACE_TESTED=1 # the area scripts below skip the cargo tests this just ran
 
 step "main job: the omv live view against the built-in virtual cam (Xvfb), frames saved"
 LIBGL_ALWAYS_SOFTWARE=1 timeout 120 xvfb-run -a cargo run -q --release -p omv -- view --exit-after 5 --quiet
