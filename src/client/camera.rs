@@ -350,6 +350,13 @@ impl Camera {
         }
     }
 
+    /// Frames as the cam announces them: each step waits up to `timeout` (see
+    /// [`Camera::wait_frame`]); a step without a frame yields [`Error::Timeout`] and the
+    /// iteration goes on, a lost or closed link ends it after its error.
+    pub fn frames(&self, timeout: Duration) -> Frames<'_> {
+        Frames { cam: self, timeout, done: false }
+    }
+
     /// The latest frame, or `None` if none is ready (lock BUSY, or no data past the header).
     /// The stream channel is locked, read whole from offset 0 and always unlocked, which
     /// lets the cam produce the next frame.
@@ -479,6 +486,31 @@ impl Camera {
         self.op(|sh, s| {
             let id = sh.channel_by_name(s, "profile")?;
             ioctl_in(sh, s, id, request, arg)
+        })
+    }
+}
+
+/// The iterator of [`Camera::frames`].
+pub struct Frames<'a> {
+    cam: &'a Camera,
+    timeout: Duration,
+    done: bool,
+}
+
+impl Iterator for Frames<'_> {
+    type Item = Result<Frame>;
+
+    fn next(&mut self) -> Option<Result<Frame>> {
+        if self.done {
+            return None;
+        }
+        Some(match self.cam.wait_frame(self.timeout) {
+            Ok(Some(f)) => Ok(f),
+            Ok(None) => Err(Error::Timeout(self.timeout)),
+            Err(e) => {
+                self.done = e.is_disconnected();
+                Err(e)
+            }
         })
     }
 }

@@ -30,7 +30,7 @@ mod profile;
 #[cfg(test)]
 mod tests;
 
-pub use camera::Camera;
+pub use camera::{Camera, Frames};
 pub use channel::{Chan, ChannelInfo};
 pub use error::{Error, Result};
 pub use events::{ClientEvent, Listener, ListenerId};

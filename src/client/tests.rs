@@ -637,6 +637,25 @@ fn frames_that_grow_and_shrink_are_read_whole() {
 }
 
 #[test]
+fn the_frame_iterator_waits_times_out_and_ends_with_the_link() {
+    let (end, _dev) = start(Knobs { frames: 3, ..no_lock_interval() });
+    let cam = Camera::connect(end, quick()).unwrap();
+    cam.streaming(true, false, None).unwrap();
+    let mut frames = cam.frames(Duration::from_millis(300));
+    for i in 1..=3 {
+        let f = frames.next().unwrap().unwrap_or_else(|e| panic!("frame {i}: {e}"));
+        assert_eq!((f.width, f.height, f.counter), (FRAME_W, FRAME_H, i));
+    }
+    // The cam has no more: a step without a frame is a timeout, and the iteration goes on.
+    let t = StdInstant::now();
+    assert!(matches!(frames.next(), Some(Err(Error::Timeout(_)))));
+    assert!(t.elapsed() >= Duration::from_millis(300) && t.elapsed() < Duration::from_secs(3));
+    cam.disconnect();
+    assert!(matches!(frames.next(), Some(Err(Error::Disconnected))));
+    assert!(frames.next().is_none());
+}
+
+#[test]
 fn frames_are_read_parsed_and_counted() {
     let (end, dev) = start(Knobs { frames: 2, ..no_lock_interval() });
     let cam = Camera::connect(end, quick()).unwrap();
