@@ -4,7 +4,8 @@
 //! - [`framing`]: packets, CRCs, the streaming decoder (layer 2);
 //! - [`reliability`]: sequence counter, capabilities, retransmission timers, statistics (layer 3);
 //! - [`channels`]: the channel operations and ready-made channels a cam can register (layer 4);
-//! - [`device`]: the role a cam runs (no heap), and [`host`]: the role a host runs (`alloc`).
+//! - [`device`]: the role a cam runs, and [`host`]: the role a host runs (both without a heap;
+//!   the host's owned-buffer `Host` needs `alloc`).
 //!
 //! Both roles are sans-IO: they never sleep, spawn or read a clock. The caller feeds received
 //! bytes and the current [`time::Instant`], takes out bytes to send, results and events, and asks
@@ -32,7 +33,6 @@ pub mod reliability;
 /// cbindgen:ignore
 pub mod time;
 
-#[cfg(feature = "alloc")]
 /// cbindgen:ignore
 pub mod host;
 
