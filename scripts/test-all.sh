@@ -57,6 +57,9 @@ cargo bench -q -p openmvproto-vcam --bench host_cost
 step "firmware: static library, size, C API tests, emulated Cortex-M7 under QEMU"
 firmware/test.sh --openmv
 
+step "cam to cam: the no-heap host role on one emulated Cortex-M7 reading another over UARTs, with faults"
+firmware/cam2cam/test.sh --no-rust  # its Rust tests ran with the workspace
+
 step "typed controls: cbor2 golden blobs, hostile blobs, every widget through the vcam, fuzz"
 scripts/test-controls.sh
 
