@@ -491,6 +491,7 @@ impl Camera {
 }
 
 /// The iterator of [`Camera::frames`].
+#[derive(Debug)]
 pub struct Frames<'a> {
     cam: &'a Camera,
     timeout: Duration,

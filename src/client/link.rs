@@ -273,21 +273,28 @@ impl Shared {
         self.wait_until(deadline, |l| l.stream_notifies != seen || l.state != LinkState::Up);
     }
 
-    /// Writes what the Host has to send. A dead link is marked lost.
+    /// Writes what the Host has to send, from its own buffer (no copy, no allocation). A dead
+    /// link is marked lost.
     fn flush(&self, l: &mut Link) -> Result<()> {
-        while let Some(bytes) = l.host.poll_transmit() {
-            let Some(tx) = l.tx.as_mut() else { return l.check_up() };
-            let sent = catch_unwind(AssertUnwindSafe(|| tx.send(&bytes))).unwrap_or_else(|_| Err(panicked("send")));
-            if let Err(e) = sent {
-                if is_link_lost(&e) {
-                    let reason = e.to_string();
-                    self.lose(l, reason.clone());
-                    return Err(Error::LinkLost(reason));
-                }
-                return Err(Error::Io(e));
-            }
+        if l.host.transmit_bytes().is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let Some(tx) = l.tx.as_mut() else {
+            l.host.transmitted();
+            return l.check_up();
+        };
+        let bytes = l.host.transmit_bytes();
+        let sent = catch_unwind(AssertUnwindSafe(|| tx.send(bytes))).unwrap_or_else(|_| Err(panicked("send")));
+        l.host.transmitted();
+        match sent {
+            Ok(()) => Ok(()),
+            Err(e) if is_link_lost(&e) => {
+                let reason = e.to_string();
+                self.lose(l, reason.clone());
+                Err(Error::LinkLost(reason))
+            }
+            Err(e) => Err(Error::Io(e)),
+        }
     }
 
     /// Waits for the Host's answer to what was started in generation `gen`, reading the

@@ -132,6 +132,18 @@ impl<C: Checksum> Host<C> {
         (!tx.is_empty()).then(|| core::mem::take(tx))
     }
 
+    /// The bytes waiting to be written, borrowed (empty when there are none); call
+    /// [`Host::transmitted`] once they are written. Unlike [`Host::poll_transmit`] this keeps
+    /// the transmit buffer, so a busy link allocates nothing per packet.
+    pub fn transmit_bytes(&mut self) -> &[u8] {
+        self.m.tx_mut().as_slice()
+    }
+
+    /// Forgets the bytes [`Host::transmit_bytes`] gave (written, or lost with the link).
+    pub fn transmitted(&mut self) {
+        self.m.tx_mut().clear();
+    }
+
     /// The next device event received.
     pub fn poll_event(&mut self) -> Option<DeviceEvent> {
         self.m.poll_event()
