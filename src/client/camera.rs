@@ -339,7 +339,8 @@ impl Camera {
             }
             // A NOTIFY since the failed lock, or a ready frame refused by the lock interval:
             // try again after the interval; without events, that is all there is.
-            let retry = if events && !self.shared.frame_pending() { deadline } else { (now + LOCK_RETRY).min(deadline) };
+            let retry =
+                if events && !self.shared.frame_pending() { deadline } else { (now + LOCK_RETRY).min(deadline) };
             self.shared.wait_stream_notify(seen, retry);
             if !self.is_connected() {
                 return Err(match self.shared.state() {
@@ -663,7 +664,8 @@ fn with_lock<T>(
 /// change length every time and always ask their size.
 fn read_locked_frame(sh: &Shared, s: &mut Session, id: ChannelId) -> Result<Option<Vec<u8>>> {
     if let Some(len) = s.raw_frame_len.take() {
-        match channel_data(sh, s, Opcode::CHANNEL_READ, id, ReadRequest { offset: 0, length: len }.to_bytes().to_vec()) {
+        match channel_data(sh, s, Opcode::CHANNEL_READ, id, ReadRequest { offset: 0, length: len }.to_bytes().to_vec())
+        {
             Ok(mut d) => {
                 if let Some(need) = raw_frame_len(&d) {
                     if need as usize > d.len() {

@@ -370,7 +370,8 @@ impl Shared {
         l.rx_out = Some(tok.generation);
         let got = MutexGuard::unlocked(l, || {
             // A panicking user transport becomes a lost link, never a dead client.
-            catch_unwind(AssertUnwindSafe(|| tok.half.recv(&mut tok.buf, wait))).unwrap_or_else(|_| Err(panicked("recv")))
+            catch_unwind(AssertUnwindSafe(|| tok.half.recv(&mut tok.buf, wait)))
+                .unwrap_or_else(|_| Err(panicked("recv")))
         });
         l.rx_out = None;
         if l.generation != tok.generation {

@@ -343,8 +343,12 @@ fn cam_thread(
     let mut stdin = Stdin { inner: ScriptChannel::new(&mut script_buf), log: log.clone() };
     let mut stdout = RingChannel::new(&mut stdout_buf);
     stdout.push(knobs.stdout);
-    let mut stream =
-        Stream { inner: FrameChannel::new(&mut frame_buf), pending: knobs.frames, widths: knobs.widths, log: log.clone() };
+    let mut stream = Stream {
+        inner: FrameChannel::new(&mut frame_buf),
+        pending: knobs.frames,
+        widths: knobs.widths,
+        log: log.clone(),
+    };
     let mut profile = Profile {
         bytes: [super::profile::record(0x0800_1000, &[7, 8]), super::profile::record(0x0800_2000, &[9, 10])].concat(),
         log: log.clone(),

@@ -60,7 +60,8 @@ fn cpu_self() -> f64 {
 }
 
 fn start_cam(bin: &Path, width: u32, height: u32, format: &str, lock_interval_ms: u32) -> Cam {
-    let link = std::env::temp_dir().join(format!("omv-bench-{}-{width}-{format}-{lock_interval_ms}", std::process::id()));
+    let link =
+        std::env::temp_dir().join(format!("omv-bench-{}-{width}-{format}-{lock_interval_ms}", std::process::id()));
     let child = Command::new(bin)
         .args(["--pty", link.to_str().unwrap(), "--fps", "1000", "--log-level", "warn", "--format", format])
         .args(["--width", &width.to_string(), "--height", &height.to_string()])
@@ -151,7 +152,13 @@ fn main() {
     println!("raw pty rate (4 KiB writes, this project's serial transport reading): {raw:.1} MB/s");
     println!(
         "{:>18} {:>5}  {:>32}  {:>32}  {:>7} {:>8} {:>7}",
-        "frame", "lock", "openmvproto (fps, MB/s, CPU/MB)", "openmv 1.0.7 (fps, MB/s, CPU/MB)", "speed", "CPU/MB", "of pty"
+        "frame",
+        "lock",
+        "openmvproto (fps, MB/s, CPU/MB)",
+        "openmv 1.0.7 (fps, MB/s, CPU/MB)",
+        "speed",
+        "CPU/MB",
+        "of pty"
     );
     // The firmware's 10 ms lock interval caps any host at 100 fps; without it the link and
     // the host are what is measured.
