@@ -131,22 +131,21 @@ no_panics() { # no_panics STDERR_FILE
 # ---- 2. Kotlin ----
 
 kotlin_tests() {
-    local out="$TARGET/kotlin-test" jar stamp sum
+    local out="$TARGET/kotlin-test" jar stamp sum lib
+    lib=$(scripts/kotlin-bindings-jar.sh "$KOTLIN_HOME" "$JNA_JAR") || return 1
     jar="$out/bindings-test.jar"
     stamp="$out/bindings-test.sha256"
     mkdir -p "$out"
-    sum=$(cat bindings/kotlin/io/openmv/proto/openmvproto.kt bindings/kotlin-test/Main.kt \
-        "$KOTLIN_HOME/build.txt" | sha256sum | cut -d' ' -f1)
+    sum=$(cat "$lib" bindings/kotlin-test/Main.kt "$KOTLIN_HOME/build.txt" | sha256sum | cut -d' ' -f1)
     if [[ ! -f $jar || ! -f $stamp || $(cat "$stamp") != "$sum" ]]; then
-        echo "compiling the Kotlin bindings and test (kotlinc $(cat "$KOTLIN_HOME/build.txt"))"
+        echo "compiling the Kotlin test (kotlinc $(cat "$KOTLIN_HOME/build.txt"))"
         rm -f "$jar" "$stamp"
-        "$KOTLIN_HOME/bin/kotlinc" -nowarn -cp "$JNA_JAR" \
-            bindings/kotlin/io/openmv/proto/openmvproto.kt bindings/kotlin-test/Main.kt -d "$jar" || return 1
+        "$KOTLIN_HOME/bin/kotlinc" -nowarn -cp "$JNA_JAR:$lib" bindings/kotlin-test/Main.kt -d "$jar" || return 1
         echo "$sum" >"$stamp"
     fi
     local rc=0
     java -Djna.library.path="$(dirname "$LIB")" \
-        -cp "$JNA_JAR:$KOTLIN_HOME/lib/kotlin-stdlib.jar:$jar" MainKt "$ADDR" 2>"$WORK/kotlin.err" || rc=1
+        -cp "$JNA_JAR:$KOTLIN_HOME/lib/kotlin-stdlib.jar:$lib:$jar" MainKt "$ADDR" 2>"$WORK/kotlin.err" || rc=1
     cat "$WORK/kotlin.err" >&2
     no_panics "$WORK/kotlin.err" || rc=1
     return $rc

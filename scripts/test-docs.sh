@@ -257,21 +257,20 @@ stage python python_snippets
 # ---- 6. Kotlin ----
 
 kotlin_snippets() {
-    local ok=0 cam jar="$BIN/docs-kotlin.jar" stamp="$BIN/docs-kotlin.sha256" sum
+    local ok=0 cam jar="$BIN/docs-kotlin.jar" stamp="$BIN/docs-kotlin.sha256" sum lib
     [[ -f $JNA_JAR ]] || { echo "$JNA_JAR missing" >&2; return 1; }
     timeout 1800 cargo build --release -q -p openmvproto-uniffi || return 1
-    sum=$(cat bindings/kotlin/io/openmv/proto/openmvproto.kt docs/snippets/kotlin/*.kt \
-        "$KOTLIN_HOME/build.txt" | sha256sum | cut -d' ' -f1)
+    lib=$(scripts/kotlin-bindings-jar.sh "$KOTLIN_HOME" "$JNA_JAR") || return 1
+    sum=$(cat "$lib" docs/snippets/kotlin/*.kt "$KOTLIN_HOME/build.txt" | sha256sum | cut -d' ' -f1)
     if [[ ! -f $jar || ! -f $stamp || $(cat "$stamp") != "$sum" ]]; then
         echo "compiling docs/snippets/kotlin/*.kt with kotlinc $(cat "$KOTLIN_HOME/build.txt")"
         rm -f "$jar" "$stamp"
-        timeout 600 "$KOTLIN_HOME/bin/kotlinc" -nowarn -cp "$JNA_JAR" \
-            bindings/kotlin/io/openmv/proto/openmvproto.kt docs/snippets/kotlin/*.kt -d "$jar" || return 1
+        timeout 600 "$KOTLIN_HOME/bin/kotlinc" -nowarn -cp "$JNA_JAR:$lib" docs/snippets/kotlin/*.kt -d "$jar" || return 1
         echo "$sum" >"$stamp"
     fi
     for cam in VCAM RUST_CAM; do
         run "HostTour.kt against $cam" java -Djna.library.path="$REL" \
-            -cp "$JNA_JAR:$KOTLIN_HOME/lib/kotlin-stdlib.jar:$jar" HostTourKt "${!cam}" || ok=1
+            -cp "$JNA_JAR:$KOTLIN_HOME/lib/kotlin-stdlib.jar:$lib:$jar" HostTourKt "${!cam}" || ok=1
     done
     return $ok
 }
