@@ -59,6 +59,56 @@
 #define OMV_FW_CONTROL_LABEL_TEXT 2
 #endif
 
+#if defined(OMV_FW_HOST)
+// A request is in flight (one at a time per instance).
+#define OMV_FW_HOST_ERR_BUSY -20
+#endif
+
+#if defined(OMV_FW_HOST)
+// Results (`omv_fw_host_result_t.result`): the device answered NAK (`nak_status` says why).
+#define OMV_FW_HOST_NAK -21
+#endif
+
+#if defined(OMV_FW_HOST)
+// No answer, or no next fragment, within the configured timeout.
+#define OMV_FW_HOST_TIMEOUT -22
+#endif
+
+#if defined(OMV_FW_HOST)
+// An answer that belongs to another request.
+#define OMV_FW_HOST_UNEXPECTED -23
+#endif
+
+#if defined(OMV_FW_HOST)
+// A resync cut the request short.
+#define OMV_FW_HOST_ABORTED -24
+#endif
+
+#if defined(OMV_FW_HOST)
+// The device's capabilities answer was malformed.
+#define OMV_FW_HOST_BAD_CAPS -25
+#endif
+
+#if defined(OMV_FW_HOST)
+// The answer was longer than the request asked for.
+#define OMV_FW_HOST_TOO_LONG -26
+#endif
+
+#if defined(OMV_FW_HOST)
+// The device's sequence counter is out of step (it restarted): resync.
+#define OMV_FW_HOST_SEQUENCE -27
+#endif
+
+#if defined(OMV_FW_HOST)
+// The device announced a soft reboot while the request was in flight.
+#define OMV_FW_HOST_RESET -28
+#endif
+
+#if defined(OMV_FW_HOST)
+// The answer did not fit the caller's buffer (its first `len` bytes are there).
+#define OMV_FW_HOST_ANSWER_FULL -29
+#endif
+
 // Result codes of the API: 0 or a positive value (an id, a count) on success.
 #define OMV_FW_OK 0
 
@@ -161,6 +211,11 @@
 #if defined(OMV_FW_CONTROLS)
 // A controls channel in caller storage (`omv_fw_controls_t`). Opaque.
 typedef struct omv_fw_controls_t omv_fw_controls_t;
+#endif
+
+#if defined(OMV_FW_HOST)
+// The C handle `omv_fw_host_t`.
+typedef struct omv_fw_host_t omv_fw_host_t;
 #endif
 
 // The C handle `omv_fw_t`.
@@ -306,6 +361,66 @@ typedef struct {
   void *user;
 } omv_fw_controls_hooks_t;
 #endif
+
+#if defined(OMV_FW_HOST)
+// Host settings; `omv_fw_host_config_default` fills them.
+typedef struct {
+  // Capabilities a resync asks for, OMV_FW_CAP_*.
+  uint32_t caps;
+  // Largest payload asked for; 0 means the largest the instance holds (1010 at the
+  // default OMV_FW_HOST_PACKET_BUF of 1024).
+  uint16_t max_payload;
+  // Wait for an answer, or its next fragment, at most this long (at least 1).
+  uint32_t timeout_ms;
+} omv_fw_host_config_t;
+#endif
+
+#if defined(OMV_FW_HOST)
+// The result of a request.
+typedef struct {
+  // 0 (an ACK, or data of `len` bytes), or OMV_FW_HOST_* < 0.
+  int32_t result;
+  // With OMV_FW_HOST_NAK: the device's status (OMV_FW_STATUS_*).
+  uint16_t nak_status;
+  // The request's opcode and channel (opcode 0 and channel 0 for a resync).
+  uint8_t opcode;
+  uint8_t channel;
+  // Answer bytes in the caller's buffer `data`.
+  size_t len;
+  const uint8_t *data;
+} omv_fw_host_result_t;
+#endif
+
+#if defined(OMV_FW_HOST)
+// A request finished (`result` is valid during the call only).
+typedef void (*omv_fw_host_complete_fn)(void *user, const omv_fw_host_result_t *result);
+#endif
+
+#if defined(OMV_FW_HOST)
+// The device sent an event (`code` 0xFFFF: NOTIFY without payload).
+typedef void (*omv_fw_host_event_fn)(void *user, uint8_t channel, uint16_t code);
+#endif
+
+#if defined(OMV_FW_HOST)
+// Callbacks fixed at initialisation.
+typedef struct {
+  // Required: writes to the link towards the device (blocking).
+  omv_fw_write_fn write;
+  void *write_user;
+  // A hardware CRC unit: both or neither (as in `omv_fw_hooks_t`).
+  omv_fw_crc16_fn crc16;
+  omv_fw_crc32_fn crc32;
+  void *crc_user;
+  omv_fw_host_complete_fn on_complete;
+  omv_fw_host_event_fn on_event;
+  // Passed to `on_complete` and `on_event`.
+  void *user;
+} omv_fw_host_hooks_t;
+#endif
+
+
+
+
 
 
 
@@ -734,6 +849,184 @@ int32_t omv_fw_controls_set_waveform(omv_fw_controls_t *ctl,
 // The channel operations of a started controls channel, for `omv_fw_channel_register`
 // with the handle as its user pointer.
 const omv_fw_channel_ops_t *omv_fw_controls_ops(void);
+#endif
+
+#if defined(OMV_FW_HOST)
+// Fills `out`: all capabilities, the largest payload the instance holds, 1000 ms timeout.
+//
+// # Safety
+// `out` is NULL or valid for writing one `omv_fw_host_config_t`.
+int32_t omv_fw_host_config_default(omv_fw_host_config_t *out);
+#endif
+
+#if defined(OMV_FW_HOST)
+// Bytes of storage `omv_fw_host_init` needs (the receive packet buffer, the transmit
+// buffer, the event ring; see `sizes`).
+size_t omv_fw_host_storage_size(void);
+#endif
+
+#if defined(OMV_FW_HOST)
+// Alignment the storage must have.
+size_t omv_fw_host_storage_align(void);
+#endif
+
+#if defined(OMV_FW_HOST)
+// The largest request payload the instance sends (a write carries 8 bytes less data).
+size_t omv_fw_host_max_payload(void);
+#endif
+
+#if defined(OMV_FW_HOST)
+// Builds a host instance in `storage` (`size` bytes, aligned to
+// `omv_fw_host_storage_align()`) and returns its handle in `*out`. Start with
+// `omv_fw_host_resync`, which negotiates the capabilities.
+//
+// # Safety
+// `storage` is valid for `size` bytes and reserved for the instance as long as the handle
+// is used; `config` and `hooks` are NULL or valid; `out` is NULL or writable.
+int32_t omv_fw_host_init(void *storage,
+                         size_t size,
+                         const omv_fw_host_config_t *config,
+                         const omv_fw_host_hooks_t *hooks,
+                         omv_fw_host_t **out);
+#endif
+
+#if defined(OMV_FW_HOST)
+// Resynchronises with the device (PROTO_SYNC, GET_CAPS, SET_CAPS from the configured wish);
+// aborts a request in flight. Completes with result 0, opcode 0.
+//
+// # Safety
+// `h` is NULL or a live handle.
+int32_t omv_fw_host_resync(omv_fw_host_t *h);
+#endif
+
+#if defined(OMV_FW_HOST)
+// Any request: `payload` as the protocol defines it for `opcode`; the answer (at most
+// `cap` bytes) goes into `answer`.
+//
+// # Safety
+// `h` NULL or live; `payload` NULL or valid for `len` bytes (copied before returning);
+// `answer` NULL or valid for `cap` bytes, untouched by the caller until the completion.
+int32_t omv_fw_host_request(omv_fw_host_t *h,
+                            uint8_t opcode,
+                            uint8_t channel,
+                            const uint8_t *payload,
+                            size_t len,
+                            uint8_t *answer,
+                            size_t cap);
+#endif
+
+#if defined(OMV_FW_HOST)
+// CHANNEL_LIST: 16-byte entries (id, flags, name) into `answer`.
+//
+// # Safety
+// As `omv_fw_host_request`.
+int32_t omv_fw_host_list(omv_fw_host_t *h, uint8_t *answer, size_t cap);
+#endif
+
+#if defined(OMV_FW_HOST)
+// SYS_INFO: the device's 76-byte system information into `answer`.
+//
+// # Safety
+// As `omv_fw_host_request`.
+int32_t omv_fw_host_info(omv_fw_host_t *h, uint8_t *answer, size_t cap);
+#endif
+
+#if defined(OMV_FW_HOST)
+// CHANNEL_SIZE: the channel's size, a u32 little endian, into `answer` (4 bytes).
+//
+// # Safety
+// As `omv_fw_host_request`.
+int32_t omv_fw_host_size(omv_fw_host_t *h, uint8_t channel, uint8_t *answer, size_t cap);
+#endif
+
+#if defined(OMV_FW_HOST)
+// CHANNEL_READ of `length` bytes from `offset` into `answer` (`cap` bytes; the device
+// answers in fragments, joined in place).
+//
+// # Safety
+// As `omv_fw_host_request`.
+int32_t omv_fw_host_read(omv_fw_host_t *h,
+                         uint8_t channel,
+                         uint32_t offset,
+                         uint32_t length,
+                         uint8_t *answer,
+                         size_t cap);
+#endif
+
+#if defined(OMV_FW_HOST)
+// CHANNEL_WRITE of `len` bytes at `offset` (at most `omv_fw_host_max_payload() - 8`; copied
+// before returning). Uses about that many bytes of stack.
+//
+// # Safety
+// `h` NULL or live; `data` NULL or valid for `len` bytes.
+int32_t omv_fw_host_write(omv_fw_host_t *h,
+                          uint8_t channel,
+                          uint32_t offset,
+                          const uint8_t *data,
+                          size_t len);
+#endif
+
+#if defined(OMV_FW_HOST)
+// CHANNEL_IOCTL `request` with `len` argument bytes (copied before returning).
+//
+// # Safety
+// `h` NULL or live; `arg` NULL or valid for `len` bytes.
+int32_t omv_fw_host_ioctl(omv_fw_host_t *h,
+                          uint8_t channel,
+                          uint32_t request,
+                          const uint8_t *arg,
+                          size_t len);
+#endif
+
+#if defined(OMV_FW_HOST)
+// CHANNEL_LOCK (a stream frame: held until unlocked).
+//
+// # Safety
+// `h` is NULL or a live handle.
+int32_t omv_fw_host_lock(omv_fw_host_t *h, uint8_t channel);
+#endif
+
+#if defined(OMV_FW_HOST)
+// CHANNEL_UNLOCK.
+//
+// # Safety
+// `h` is NULL or a live handle.
+int32_t omv_fw_host_unlock(omv_fw_host_t *h, uint8_t channel);
+#endif
+
+#if defined(OMV_FW_HOST)
+// Bytes received from the device (any chunking). ACKs owed go out at once through the
+// write hook; results and events wait for `omv_fw_host_poll`.
+//
+// # Safety
+// `h` NULL or live; `data` NULL or valid for `len` bytes.
+int32_t omv_fw_host_input(omv_fw_host_t *h, const uint8_t *data, size_t len);
+#endif
+
+#if defined(OMV_FW_HOST)
+// Advances the clock to `now_ms`, fails a request whose deadline passed, then calls
+// `on_event` for each event received and `on_complete` for a finished request (outside the
+// instance: they may start requests). Returns the number of callbacks made.
+//
+// # Safety
+// `h` is NULL or a live handle; the callbacks follow their contracts.
+int32_t omv_fw_host_poll(omv_fw_host_t *h, uint32_t now_ms);
+#endif
+
+#if defined(OMV_FW_HOST)
+// 1 while a request (or resync) is in flight, 0 if not, < 0 on a bad handle.
+//
+// # Safety
+// `h` is NULL or a live handle.
+int32_t omv_fw_host_busy(omv_fw_host_t *h);
+#endif
+
+#if defined(OMV_FW_HOST)
+// The max_payload in force on the link (after a resync: min(device, wish)).
+//
+// # Safety
+// `h` is NULL or a live handle.
+int32_t omv_fw_host_link_max_payload(omv_fw_host_t *h);
 #endif
 
 #ifdef __cplusplus

@@ -11,6 +11,7 @@ use openmvproto::framing::Status;
 use crate::types::{BoardInfo, ChannelOps, MemoryPool};
 
 /// A protocol status from a C callback's result (0 success; unknown or negative: FAILED).
+#[inline(never)] // shared by read, write and ioctl
 fn status(code: i32) -> Result<(), Status> {
     match code {
         0 => Ok(()),
@@ -28,26 +29,19 @@ pub struct CChannel {
     ops: *const ChannelOps,
     user: *mut c_void,
     extra: ChannelFlags,
-    /// The channel id it is registered under.
-    id: u8,
 }
 
 impl CChannel {
     pub const EMPTY: CChannel =
-        CChannel { ops: core::ptr::null(), user: core::ptr::null_mut(), extra: ChannelFlags::empty(), id: 0 };
+        CChannel { ops: core::ptr::null(), user: core::ptr::null_mut(), extra: ChannelFlags::empty() };
 
     /// `ops` must be non-NULL and stay valid while the channel is registered.
-    pub fn new(id: u8, ops: *const ChannelOps, user: *mut c_void, extra: ChannelFlags) -> Self {
-        CChannel { ops, user, extra: extra & (ChannelFlags::EXEC | ChannelFlags::STREAM), id }
+    pub fn new(ops: *const ChannelOps, user: *mut c_void, extra: ChannelFlags) -> Self {
+        CChannel { ops, user, extra: extra & (ChannelFlags::EXEC | ChannelFlags::STREAM) }
     }
 
     pub fn is_free(&self) -> bool {
         self.ops.is_null()
-    }
-
-    /// The id of a channel in use.
-    pub fn id(&self) -> Option<u8> {
-        (!self.is_free()).then_some(self.id)
     }
 
     /// Frees the entry once the registry no longer holds it.
@@ -133,6 +127,20 @@ impl Channel for CChannel {
 /// Pools SYS_MEMORY reports at most (the engine's own limit).
 const MEMORY_POOLS: usize = 8;
 
+// The C pool is the engine's entry, field for field (both `repr(C)`).
+const _: () = {
+    use core::mem::{align_of, offset_of, size_of};
+    assert!(size_of::<MemoryPool>() == size_of::<MemoryEntry>());
+    assert!(align_of::<MemoryPool>() == align_of::<MemoryEntry>());
+    assert!(offset_of!(MemoryPool, kind) == offset_of!(MemoryEntry, kind));
+    assert!(offset_of!(MemoryPool, flags) == offset_of!(MemoryEntry, flags));
+    assert!(offset_of!(MemoryPool, total) == offset_of!(MemoryEntry, total));
+    assert!(offset_of!(MemoryPool, used) == offset_of!(MemoryEntry, used));
+    assert!(offset_of!(MemoryPool, free) == offset_of!(MemoryEntry, free));
+    assert!(offset_of!(MemoryPool, persistent) == offset_of!(MemoryEntry, persistent));
+    assert!(offset_of!(MemoryPool, peak) == offset_of!(MemoryEntry, peak));
+};
+
 /// The board as C described it; all-zero bytes are a valid empty board (see `instance::init`).
 #[derive(Clone, Copy, Debug)]
 pub struct CBoard {
@@ -171,22 +179,11 @@ impl Board for CBoard {
 
     fn memory(&self, out: &mut [MemoryEntry]) -> usize {
         let Some(f) = self.info.memory else { return 0 };
-        let mut pools = [MemoryPool::default(); MEMORY_POOLS];
         let max = out.len().min(MEMORY_POOLS);
-        // SAFETY: `pools` has room for `max` entries; the callback fills at most that many.
-        let n = unsafe { f(self.info.user, pools.as_mut_ptr(), max) }.min(max);
-        for (o, p) in out.iter_mut().zip(&pools[..n]) {
-            *o = MemoryEntry {
-                kind: p.kind,
-                flags: p.flags,
-                total: p.total,
-                used: p.used,
-                free: p.free,
-                persistent: p.persistent,
-                peak: p.peak,
-            };
-        }
-        n
+        // SAFETY: the callback fills at most `max` pools, which `out` has room for; a
+        // `MemoryPool` has the layout of a `MemoryEntry` (checked below at compile time) and
+        // any bytes are valid for both (integers only), so C writes the engine's entries directly.
+        unsafe { f(self.info.user, out.as_mut_ptr().cast::<MemoryPool>(), max) }.min(max)
     }
 
     fn reset(&mut self) {

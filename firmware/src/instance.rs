@@ -153,6 +153,7 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
 ///
 /// # Safety
 /// `fw` is NULL or a handle from [`init`] whose storage is still valid.
+#[inline(never)] // one handle check for every export (opt-level "s" would copy it into each)
 pub unsafe fn rx_ring<'a>(fw: *mut Instance) -> Result<&'a SpscRing, i32> {
     if fw.is_null() {
         return Err(OMV_FW_ERR_NULL);
@@ -168,28 +169,42 @@ pub unsafe fn rx_ring<'a>(fw: *mut Instance) -> Result<&'a SpscRing, i32> {
 }
 
 /// Runs `f` with the main-loop view of the instance, refusing re-entry from a callback;
-/// returns its result or the negative error. Not generic, so the guard exists once.
+/// returns its result or the negative error. Not generic; the checks are out of line
+/// (`claim`), so each export adds only a call and the release.
 ///
 /// # Safety
 /// `fw` is NULL or a handle from [`init`] whose storage is still valid, used from the main
 /// loop only (one thread).
 pub unsafe fn enter(fw: *mut Instance, f: &mut dyn FnMut(&mut Ctx<'_>) -> i32) -> i32 {
-    // SAFETY: caller contract, as for `rx_ring`.
-    let rx = match unsafe { rx_ring(fw) } {
-        Ok(rx) => rx,
+    // SAFETY: caller contract.
+    let mut ctx = match unsafe { claim(fw) } {
+        Ok(c) => c,
         Err(e) => return e,
     };
+    let r = f(&mut ctx);
+    // SAFETY: `claim` checked the handle; `busy` is a Cell touched only from the main loop.
+    unsafe { (*addr_of!((*fw).busy)).set(false) };
+    r
+}
+
+/// The handle and re-entry checks of `enter`: the main-loop view, with `busy` set.
+///
+/// # Safety
+/// As for `enter`.
+#[inline(never)]
+unsafe fn claim<'a>(fw: *mut Instance) -> Result<Ctx<'a>, i32> {
+    // SAFETY: caller contract, as for `rx_ring`.
+    let rx = unsafe { rx_ring(fw) }?;
     // SAFETY: `busy` is a Cell touched only from the main loop; shared access is enough.
     let busy = unsafe { &*addr_of!((*fw).busy) };
     if busy.replace(true) {
-        return OMV_FW_ERR_REENTERED;
+        return Err(OMV_FW_ERR_REENTERED);
     }
-    // SAFETY: not re-entered (checked above), so this is the only reference to `engine`; it is
-    // a field disjoint from everything the registry borrows and from the ring.
+    // SAFETY: not re-entered (checked above), so this is the only reference to `engine` until
+    // `enter` clears `busy`; it is a field disjoint from everything the registry borrows and
+    // from the ring.
     let engine = unsafe { &mut *addr_of_mut!((*fw).engine) };
-    let r = f(&mut Ctx { inst: fw, engine, rx });
-    busy.set(false);
-    r
+    Ok(Ctx { inst: fw, engine, rx })
 }
 
 /// The main-loop view of one instance.
@@ -199,6 +214,7 @@ pub(crate) struct Ctx<'a> {
     pub rx: &'a SpscRing,
 }
 
+#[inline(never)] // shared by both register paths
 fn registry_error(e: RegistryError) -> i32 {
     match e {
         RegistryError::BadName => OMV_FW_ERR_NAME,
@@ -271,15 +287,9 @@ impl Ctx<'_> {
         extra: ChannelFlags,
     ) -> i32 {
         let reg = &mut self.engine.registry;
-        let slot = match id {
-            Some(i) if (1..FIRST_DYNAMIC_ID).contains(&i) && reg.get(ChannelId(i)).is_none() => i,
-            Some(_) => return OMV_FW_ERR_ID,
-            // The id the registry will give, kept in the glue for unregistering.
-            None => match reg.next_dynamic_id() {
-                Some(i) => i.0,
-                None => return OMV_FW_ERR_FULL,
-            },
-        };
+        if id.is_some_and(|i| !(1..FIRST_DYNAMIC_ID).contains(&i) || reg.get(ChannelId(i)).is_some()) {
+            return OMV_FW_ERR_ID;
+        }
         // SAFETY: read-only look at the glue table: free entries are borrowed by nobody.
         let free = unsafe { (*addr_of!((*self.inst).glue)).iter().position(|g| g.is_free()) };
         let Some(at) = free else { return OMV_FW_ERR_FULL };
@@ -288,7 +298,7 @@ impl Ctx<'_> {
         // SAFETY: glue entry `at` is free, so the registry does not borrow it; it lives in the
         // instance storage, which outlives the registration.
         let chan: &'static mut CChannel = unsafe {
-            g.write(CChannel::new(slot, ops, user, extra));
+            g.write(CChannel::new(ops, user, extra));
             &mut *g
         };
         let r = match id {
@@ -296,17 +306,11 @@ impl Ctx<'_> {
             None => reg.register(name, chan),
         };
         match r {
-            Ok(got) if got.0 == slot => {
+            Ok(got) => {
                 if id.is_none() {
                     let _ = self.event(0, event::CHANNEL_REGISTERED, false);
                 }
-                slot as i32
-            }
-            Ok(got) => {
-                reg.unregister(got);
-                // SAFETY: the registry gave the entry back; nothing else borrows it.
-                unsafe { (*g).release() };
-                OMV_FW_ERR_ID
+                got.0 as i32
             }
             Err(e) => {
                 // SAFETY: the registry did not keep the entry; nothing else borrows it.
@@ -322,12 +326,16 @@ impl Ctx<'_> {
             Some((e, _)) if id != 0 => e.flags.contains(ChannelFlags::DYNAMIC),
             _ => return OMV_FW_ERR_ID,
         };
-        reg.unregister(ChannelId(id));
-        // SAFETY: the registry gave the channel back, so a glue entry of this id is borrowed
-        // by nobody now.
+        // A C channel's glue entry is the one at the address the registry gives back (a
+        // built-in is at none); the reference is given up here, so nothing borrows it now.
+        let gone = reg.unregister(ChannelId(id)).map(|c| (c as *mut dyn Channel).cast::<CChannel>());
+        // SAFETY: raw pointers into the glue table inside the instance storage, compared only;
+        // the entry written is the one the registry just gave back.
         unsafe {
-            let glue = &mut *addr_of_mut!((*self.inst).glue);
-            glue.iter_mut().filter(|g| g.id() == Some(id)).for_each(|g| g.release());
+            let glue = addr_of_mut!((*self.inst).glue).cast::<CChannel>();
+            if let Some(g) = (0..C_CHANNELS).map(|i| glue.add(i)).find(|&g| Some(g) == gone) {
+                (*g).release();
+            }
         }
         if id < 8 {
             // A built-in's storage is no longer used (nor its caller buffer).

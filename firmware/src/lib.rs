@@ -19,6 +19,10 @@ pub mod api_builtins;
 pub mod api_controls;
 mod crc;
 mod glue;
+#[cfg(feature = "host")]
+pub mod host_api;
+#[cfg(feature = "host")]
+mod host_instance;
 mod instance;
 mod ring;
 pub mod sizes;

@@ -28,3 +28,14 @@ const fn env_or(value: Option<&str>, default: usize) -> usize {
     }
     v
 }
+
+/// Host role (`omv_fw_host_*`, feature `host`): receive packet buffer (the largest answer
+/// packet taken; the wished max_payload is at most this - 14).
+pub const HOST_PACKET_BUF: usize = env_or(option_env!("OMV_FW_HOST_PACKET_BUF"), 1024);
+/// Host role: transmit buffer, one request of max_payload plus a few ACKs (at least 128).
+pub const HOST_TX_BUF: usize = env_or(option_env!("OMV_FW_HOST_TX_BUF"), 1104);
+/// Host role: device events held between two `omv_fw_host_poll` calls.
+pub const HOST_EVENTS: usize = env_or(option_env!("OMV_FW_HOST_EVENTS"), 8);
+
+const _: () = assert!(HOST_PACKET_BUF >= 64 && HOST_PACKET_BUF <= 65549, "OMV_FW_HOST_PACKET_BUF out of range");
+const _: () = assert!(HOST_TX_BUF >= 128, "OMV_FW_HOST_TX_BUF below 128");

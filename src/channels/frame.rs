@@ -84,9 +84,7 @@ impl<'a> FrameChannel<'a> {
         }
         let size = if format.bytes_per_pixel().is_some() { 0 } else { data_len as u32 };
         let h = FrameHeader { width, height, format, size, offset: FRAME_DATA_OFFSET as u32 };
-        self.buf[..FrameHeader::LEN].copy_from_slice(&h.to_bytes());
-        self.buf[FrameHeader::LEN..FrameHeader::LEN + 4].copy_from_slice(&fps.to_le_bytes());
-        self.buf[FrameHeader::LEN + 4..FRAME_DATA_OFFSET].fill(0);
+        h.write_with_fps(&mut self.buf[..FRAME_DATA_OFFSET], fps);
         self.len = end;
         self.ready = true;
         Ok(())

@@ -13,9 +13,8 @@ mod registry;
 pub use board::{Board, NoBoard};
 pub use registry::{Entries, Registry, RegistryError, FIRST_DYNAMIC_ID, MAX_CHANNELS};
 
-use crate::framing::payload::{
-    ChannelEntry, ChannelFlags, IoctlRequest, MemoryEntry, ReadRequest, Version, WriteRequest,
-};
+use crate::channels::Channel;
+use crate::framing::payload::{ChannelEntry, ChannelFlags, IoctlRequest, MemoryEntry, ReadRequest, WriteRequest};
 use crate::framing::{
     max_payload_for, seal, ChannelId, Checksum, Decoder, FastCrc, Flags, FrameError, Header, Opcode, Packet, Role,
     Status, HEADER_LEN,
@@ -76,6 +75,26 @@ pub enum EventError {
     QueueFull,
 }
 
+/// The board's answers; without a board, the `Board` trait's defaults (`NoBoard`).
+fn board<'r>(reg: &'r mut Registry<'_>) -> &'r dyn Board {
+    match reg.board() {
+        Some(b) => b,
+        None => &NoBoard,
+    }
+}
+
+/// The channel flag a channel request needs (empty: any registered channel), or `None` for a
+/// request that is not about one channel: the table behind `Core::on_channel_request`.
+fn channel_need(op: Opcode) -> Option<ChannelFlags> {
+    Some(match op {
+        Opcode::CHANNEL_LOCK | Opcode::CHANNEL_UNLOCK => ChannelFlags::LOCK,
+        Opcode::CHANNEL_READ => ChannelFlags::READ,
+        Opcode::CHANNEL_WRITE => ChannelFlags::WRITE,
+        Opcode::CHANNEL_SHAPE | Opcode::CHANNEL_SIZE | Opcode::CHANNEL_IOCTL => ChannelFlags::empty(),
+        _ => return None,
+    })
+}
+
 /// A data answer still being sent, fragment by fragment.
 #[derive(Clone, Copy, Debug)]
 enum Job {
@@ -97,6 +116,10 @@ pub struct Device<C: Checksum = FastCrc, const N: usize = 4096, const T: usize =
 struct Core<C, const T: usize> {
     crc: C,
     config: DeviceConfig,
+    /// `config`'s times in milliseconds (saturating at about 49 days), converted once: no
+    /// 128-bit `Duration` arithmetic per packet.
+    ack_timeout_ms: u32,
+    lock_interval_ms: u32,
     caps: Caps,
     seq: SeqCounter,
     tx: [u8; T],
@@ -148,6 +171,9 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
             let c = addr_of_mut!((*p).core);
             addr_of_mut!((*c).crc).write(crc);
             addr_of_mut!((*c).config).write(config);
+            addr_of_mut!((*c).ack_timeout_ms).write(config.retransmit.timeout_ms());
+            addr_of_mut!((*c).lock_interval_ms)
+                .write(u32::try_from(config.lock_interval.as_millis()).unwrap_or(u32::MAX));
             addr_of_mut!((*c).caps).write(config.caps);
             addr_of_mut!((*c).seq).write(SeqCounter::default());
             addr_of_mut!((*c).tx).write_bytes(0, 1);
@@ -247,14 +273,9 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
         }
         match w.expire(now) {
             Expiry::Retransmit => {
-                // Same packet and seq, RTX set, header CRC recomputed.
-                let mut head = [0u8; HEADER_LEN];
-                head.copy_from_slice(&core.tx[..HEADER_LEN]);
-                let mut h = Header::parse(&head);
-                h.flags |= Flags::RTX;
-                let crc = core.caps.crc().then_some(&core.crc as &dyn Checksum);
-                core.tx[..HEADER_LEN].copy_from_slice(&h.emit(crc));
-                core.tx_ready = true;
+                // Same packet and seq with RTX set, sealed again by the one send path.
+                let h = core.tx_header();
+                core.send(h.opcode, h.channel, h.flags | Flags::RTX, h.seq, h.length as usize);
                 Stats::bump(&mut core.stats.retransmits);
             }
             Expiry::GiveUp => core.give_up(),
@@ -294,7 +315,8 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         Stats::bump(&mut self.stats.sent);
         if self.tx_needs_ack && self.ack_wait.is_none() {
             let h = self.tx_header();
-            self.ack_wait = Some(AckWait::new(h.opcode, h.seq, self.now, &self.config.retransmit));
+            let retries = self.config.retransmit.retries;
+            self.ack_wait = Some(AckWait::start(h.opcode, h.seq, self.now, self.ack_timeout_ms, retries));
         }
         Some(&self.tx[..self.tx_len])
     }
@@ -305,7 +327,8 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         Header::parse(&head)
     }
 
-    /// Writes a packet whose payload is already at `tx[HEADER_LEN..]`.
+    /// Writes a packet whose payload is already at `tx[HEADER_LEN..]`: the one send path.
+    #[inline(never)] // once per packet, from many places: kept out of line for flash
     fn send(&mut self, opcode: Opcode, channel: ChannelId, flags: Flags, seq: u8, payload_len: usize) {
         let needs_ack = flags.contains(Flags::ACK_REQ);
         let h = Header { seq, channel, flags, opcode, length: 0 };
@@ -319,6 +342,7 @@ impl<C: Checksum, const T: usize> Core<C, T> {
     }
 
     /// A non-event packet: seq is the counter, which then advances (PROTOCOL.md 3.1).
+    #[inline(never)]
     fn send_answer(&mut self, opcode: Opcode, channel: ChannelId, mut flags: Flags, payload_len: usize) {
         if self.caps.ack() && !flags.intersects(Flags::ACK | Flags::NAK) {
             flags |= Flags::ACK_REQ;
@@ -329,19 +353,24 @@ impl<C: Checksum, const T: usize> Core<C, T> {
     }
 
     fn ack(&mut self, h: &Header) {
-        self.send_answer(h.opcode, h.channel, Flags::ACK, 0);
+        self.reply(h, Ok(()));
     }
 
     fn nak(&mut self, h: &Header, status: Status) {
-        self.tx[HEADER_LEN..HEADER_LEN + 2].copy_from_slice(&status.to_bytes());
-        self.send_answer(h.opcode, h.channel, Flags::NAK, 2);
+        self.reply(h, Err(status));
     }
 
+    /// ACK, or NAK with its status: every reply goes through here.
+    #[inline(never)]
     fn reply(&mut self, h: &Header, r: Result<(), Status>) {
-        match r {
-            Ok(()) => self.ack(h),
-            Err(s) => self.nak(h, s),
-        }
+        let (flags, len) = match r {
+            Ok(()) => (Flags::ACK, 0),
+            Err(s) => {
+                self.tx[HEADER_LEN..HEADER_LEN + 2].copy_from_slice(&s.to_bytes());
+                (Flags::NAK, 2)
+            }
+        };
+        self.send_answer(h.opcode, h.channel, flags, len);
     }
 
     fn emit_event(&mut self) -> bool {
@@ -419,6 +448,18 @@ impl<C: Checksum, const T: usize> Core<C, T> {
             return self.nak(&h, Status::Invalid);
         }
         let p = pkt.payload;
+        if let Some(need) = channel_need(h.opcode) {
+            // The checks every channel request shares, once: a registered channel that has
+            // the flag the operation needs, else NAK INVALID.
+            let r = match reg.get_with_entry(h.channel) {
+                Some((e, c)) if e.flags.contains(need) => self.on_channel_request(&h, p, c),
+                _ => Some(Err(Status::Invalid)),
+            };
+            if let Some(r) = r {
+                self.reply(&h, r);
+            }
+            return;
+        }
         match h.opcode {
             Opcode::PROTO_SYNC => self.sync(&h, reg),
             Opcode::PROTO_GET_CAPS
@@ -445,49 +486,32 @@ impl<C: Checksum, const T: usize> Core<C, T> {
                     b.boot();
                 }
             }
-            Opcode::CHANNEL_LOCK => {
-                let r = self.lock(&h, reg);
-                self.reply(&h, r);
-            }
-            Opcode::CHANNEL_UNLOCK => {
-                let r = match reg.get_with_entry(h.channel) {
-                    Some((e, c)) if e.flags.contains(ChannelFlags::LOCK) => {
-                        if c.unlock() {
-                            self.locked &= !(1u32 << h.channel.0);
-                            Ok(())
-                        } else {
-                            Err(Status::Busy)
-                        }
-                    }
-                    _ => Err(Status::Invalid),
-                };
-                self.reply(&h, r);
-            }
-            Opcode::CHANNEL_SHAPE | Opcode::CHANNEL_SIZE => match reg.get(h.channel) {
-                Some(_) => self.start_small(h),
-                None => self.nak(&h, Status::Invalid),
-            },
-            Opcode::CHANNEL_READ => self.start_read(&h, p, reg),
-            Opcode::CHANNEL_WRITE => {
-                let r = match (reg.get_with_entry(h.channel), WriteRequest::parse(p)) {
-                    (Some((e, c)), Ok(w)) if e.flags.contains(ChannelFlags::WRITE) => {
-                        let r = c.write(w.offset, w.data);
-                        c.flush();
-                        r
-                    }
-                    _ => Err(Status::Invalid),
-                };
-                self.reply(&h, r);
-            }
-            Opcode::CHANNEL_IOCTL => {
-                let r = match (reg.get(h.channel), IoctlRequest::parse(p)) {
-                    (Some(c), Ok(io)) => c.ioctl(io.request, io.arg),
-                    _ => Err(Status::Invalid),
-                };
-                self.reply(&h, r);
-            }
             _ => self.nak(&h, Status::Invalid),
         }
+    }
+
+    /// A request on channel `c`, which has the flag [`channel_need`] asks for. `Some`: the ACK
+    /// or NAK to send; `None`: an answer was started (sent by `emit_fragment`).
+    fn on_channel_request(&mut self, h: &Header, p: &[u8], c: &mut dyn Channel) -> Option<Result<(), Status>> {
+        let bit = 1u32 << h.channel.0; // registered ids are below MAX_CHANNELS (32)
+        Some(match h.opcode {
+            Opcode::CHANNEL_LOCK => self.lock(c).map(|()| self.locked |= bit),
+            Opcode::CHANNEL_UNLOCK => c.unlock().then(|| self.locked &= !bit).ok_or(Status::Busy),
+            Opcode::CHANNEL_READ => return self.start_read(h, p, c),
+            Opcode::CHANNEL_WRITE => WriteRequest::parse(p).map_err(|_| Status::Invalid).and_then(|w| {
+                let r = c.write(w.offset, w.data);
+                c.flush();
+                r
+            }),
+            Opcode::CHANNEL_IOCTL => {
+                IoctlRequest::parse(p).map_err(|_| Status::Invalid).and_then(|io| c.ioctl(io.request, io.arg))
+            }
+            // CHANNEL_SHAPE, CHANNEL_SIZE: rendered when sent.
+            _ => {
+                self.start_small(*h);
+                return None;
+            }
+        })
     }
 
     /// PROTO_SYNC: back to start-up settings, locks released, answered with those settings,
@@ -510,20 +534,16 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         self.seq.reset();
     }
 
-    fn lock(&mut self, h: &Header, reg: &mut Registry<'_>) -> Result<(), Status> {
-        let (e, c) = reg.get_with_entry(h.channel).ok_or(Status::Invalid)?;
-        if !e.flags.contains(ChannelFlags::LOCK) {
-            return Err(Status::Invalid);
-        }
+    /// CHANNEL_LOCK on a channel that has the LOCK flag; the caller records the lock.
+    fn lock(&mut self, c: &mut dyn Channel) -> Result<(), Status> {
         if let Some(t) = self.last_lock {
-            if self.now < t + self.config.lock_interval {
+            if self.now.as_millis() < t.as_millis().saturating_add(self.lock_interval_ms.into()) {
                 return Err(Status::Busy);
             }
         }
         if !c.lock() {
             return Err(Status::Busy);
         }
-        self.locked |= 1 << h.channel.0;
         self.last_lock = Some(self.now);
         Ok(())
     }
@@ -533,18 +553,16 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         self.tx_ready = false;
     }
 
-    fn start_read(&mut self, h: &Header, p: &[u8], reg: &mut Registry<'_>) {
-        let Ok(rq) = ReadRequest::parse(p) else { return self.nak(h, Status::Invalid) };
-        let Some((e, c)) = reg.get_with_entry(h.channel) else { return self.nak(h, Status::Invalid) };
-        if !e.flags.contains(ChannelFlags::READ) {
-            return self.nak(h, Status::Invalid);
-        }
+    /// CHANNEL_READ on a channel that has the READ flag: `None` once the read is started.
+    fn start_read(&mut self, h: &Header, p: &[u8], c: &mut dyn Channel) -> Option<Result<(), Status>> {
+        let Ok(rq) = ReadRequest::parse(p) else { return Some(Err(Status::Invalid)) };
         // A read past what the channel holds would stream garbage (or for ever): refuse it.
         let end = rq.offset as u64 + rq.length as u64;
         if c.size().is_some_and(|s| end > s as u64) {
-            return self.nak(h, Status::Invalid);
+            return Some(Err(Status::Invalid));
         }
         self.job = Some(Job::Read { channel: h.channel, offset: rq.offset, remaining: rq.length, first: true });
+        None
     }
 
     /// Renders a small answer whole into the payload area of `tx` (a fragment of it is moved
@@ -552,7 +570,7 @@ impl<C: Checksum, const T: usize> Core<C, T> {
     fn render_small(
         h: &Header,
         caps: Caps,
-        stats: Stats,
+        stats: &Stats,
         reg: &mut Registry<'_>,
         out: &mut [u8; SMALL_ANSWER_MAX],
     ) -> Result<usize, Status> {
@@ -562,16 +580,13 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         };
         match h.opcode {
             Opcode::PROTO_GET_CAPS => put(&caps.to_bytes()),
-            Opcode::PROTO_STATS => put(&stats.to_bytes()),
-            Opcode::PROTO_VERSION => {
-                let v =
-                    reg.board().map_or(Version { protocol: Version::PROTOCOL, ..Version::default() }, |b| b.version());
-                put(&v.to_bytes())
-            }
-            Opcode::SYS_INFO => put(&reg.board().map(|b| b.sys_info()).unwrap_or_default().to_bytes()),
+            Opcode::PROTO_STATS => Ok(stats.write(out)),
+            // Without a board, `NoBoard`'s answers (the defaults of the `Board` trait).
+            Opcode::PROTO_VERSION => put(&board(reg).version().to_bytes()),
+            Opcode::SYS_INFO => Ok(board(reg).sys_info().write(out)),
             Opcode::SYS_MEMORY => {
                 let mut pools = [MemoryEntry::default(); MEMORY_POOLS_MAX];
-                let n = reg.board().map_or(0, |b| b.memory(&mut pools)).min(MEMORY_POOLS_MAX);
+                let n = board(reg).memory(&mut pools).min(MEMORY_POOLS_MAX);
                 out[..MemoryEntry::PREFIX].copy_from_slice(&[n as u8, 0, 0, 0]);
                 for (i, m) in pools[..n].iter().enumerate() {
                     let at = MemoryEntry::PREFIX + i * MemoryEntry::LEN;
@@ -588,12 +603,12 @@ impl<C: Checksum, const T: usize> Core<C, T> {
                 Ok(n)
             }
             Opcode::CHANNEL_POLL => put(&reg.poll_bits().to_le_bytes()),
-            Opcode::CHANNEL_SIZE => {
+            Opcode::CHANNEL_SIZE | Opcode::CHANNEL_SHAPE => {
+                // Looked up again: the channel may have gone since the request was taken.
                 let c = reg.get(h.channel).ok_or(Status::Invalid)?;
-                put(&c.size().ok_or(Status::Invalid)?.to_le_bytes())
-            }
-            Opcode::CHANNEL_SHAPE => {
-                let c = reg.get(h.channel).ok_or(Status::Invalid)?;
+                if h.opcode == Opcode::CHANNEL_SIZE {
+                    return put(&c.size().ok_or(Status::Invalid)?.to_le_bytes());
+                }
                 let mut dims = [0u32; 4];
                 let n = c.shape(&mut dims).ok_or(Status::Invalid)?.clamp(1, 4);
                 for (i, d) in dims[..n].iter().enumerate() {
@@ -612,7 +627,7 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         match job {
             Job::Small { header, sent } => {
                 let caps = Caps { max_payload: self.config.caps.max_payload, ..self.caps };
-                let stats = self.stats;
+                let stats = &self.stats;
                 // Rendered whole into `tx` when it holds every small answer (then the fragment
                 // is moved to the front), else on the stack; `T` is a constant, so each build
                 // keeps one of the two.

@@ -112,15 +112,16 @@ impl<'a> Registry<'a> {
         extra: ChannelFlags,
         chan: &'a mut dyn Channel,
     ) -> Result<ChannelId, RegistryError> {
-        if self.find(name).is_some() {
+        let mut entry = ChannelEntry::new(id, ChannelFlags::empty(), name).ok_or(RegistryError::BadName)?;
+        // Names are NUL-padded to 14 bytes, so equal arrays are equal names.
+        if self.slots.iter().flatten().any(|s| s.entry.name == entry.name) {
             return Err(RegistryError::BadName);
         }
         let slot = &mut self.slots[id.0 as usize];
         if slot.is_some() {
             return Err(RegistryError::BadId);
         }
-        let flags = (chan.flags() & !(ChannelFlags::DYNAMIC | ChannelFlags::PHYSICAL)) | extra;
-        let entry = ChannelEntry::new(id, flags, name).ok_or(RegistryError::BadName)?;
+        entry.flags = (chan.flags() & !(ChannelFlags::DYNAMIC | ChannelFlags::PHYSICAL)) | extra;
         chan.init().map_err(RegistryError::Init)?;
         *slot = Some(Slot { entry, chan });
         Ok(id)

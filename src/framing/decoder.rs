@@ -353,10 +353,14 @@ impl<const N: usize> Decoder<N> {
 
     fn verify(&self, h: Header, packet: &[u8], crc: &dyn Checksum) -> Result<(), FrameError> {
         if self.crc && h.length > 0 {
-            let (body, tail) = packet[HEADER_LEN..].split_at(h.length as usize);
-            let want = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
-            if crc.crc32(body) != want {
-                return Err(FrameError::PayloadChecksum(h));
+            // `packet` is header, payload and CRC-32 (`step` sized it): checked slicing, one
+            // test instead of a bounds check per byte.
+            let end = HEADER_LEN + h.length as usize;
+            let body = packet.get(HEADER_LEN..end);
+            let want = packet.get(end..).and_then(|t| t.first_chunk::<4>());
+            match (body, want) {
+                (Some(body), Some(want)) if crc.crc32(body) == u32::from_le_bytes(*want) => {}
+                _ => return Err(FrameError::PayloadChecksum(h)),
             }
         }
         Ok(())
@@ -379,6 +383,7 @@ impl<const N: usize> Decoder<N> {
 
     /// Forgets the first `n` held bytes. Positions already searched for a SYNC stay searched:
     /// the bytes there have not changed.
+    #[inline(never)] // called from several places, once per packet or garbage run
     fn drop_front(&mut self, n: usize) {
         self.verified = 0;
         self.start += n;

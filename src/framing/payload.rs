@@ -137,6 +137,8 @@ bitflags::bitflags! {
 }
 
 /// SYS_INFO answer (section 4.1): 76 bytes.
+// repr(C): the firmware's C struct of the same fields copies into it as one block.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SysInfo {
     pub cpu_id: u32,
@@ -187,6 +189,13 @@ impl SysInfo {
 
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut b = [0; Self::LEN];
+        self.write(&mut b);
+        b
+    }
+
+    /// Writes the answer at the front of `out` (as much as fits), without a copy on the stack:
+    /// how the device renders it straight into its packet buffer.
+    pub fn write(&self, out: &mut [u8]) -> usize {
         let words = [
             self.cpu_id,
             self.dev_id[0],
@@ -204,9 +213,12 @@ impl SysInfo {
             self.ram_kb,
             self.framebuffer_kb,
             self.stream_buffer_kb,
+            0, // words 16 to 18 are reserved
+            0,
+            0,
         ];
-        put_words(&mut b, &words);
-        b
+        put_words(out, &words);
+        Self::LEN.min(out.len())
     }
 }
 
@@ -244,6 +256,12 @@ impl ProtoStats {
 
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut b = [0; Self::LEN];
+        self.write(&mut b);
+        b
+    }
+
+    /// Writes the answer at the front of `out` (as much as fits), as [`SysInfo::write`].
+    pub fn write(&self, out: &mut [u8]) -> usize {
         let v = [
             self.sent,
             self.received,
@@ -252,13 +270,16 @@ impl ProtoStats {
             self.retransmits,
             self.transport_errors,
             self.events,
+            0, // reserved
         ];
-        put_words(&mut b, &v);
-        b
+        put_words(out, &v);
+        Self::LEN.min(out.len())
     }
 }
 
 /// One SYS_MEMORY entry: 24 bytes.
+// repr(C): the firmware's C struct of the same fields copies into it as one block.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemoryEntry {
     /// 0 GC heap, 1 UMA pool.
@@ -329,9 +350,11 @@ pub struct ChannelEntry {
 impl ChannelEntry {
     pub const LEN: usize = 16;
 
+    // `any`, not `contains`: the latter links a 120-byte memchr into the cam image.
+    #[allow(clippy::manual_contains)]
     pub fn new(id: ChannelId, flags: ChannelFlags, name: &str) -> Option<ChannelEntry> {
         let n = name.as_bytes();
-        if n.is_empty() || n.len() > CHANNEL_NAME_MAX || n.contains(&0) {
+        if n.is_empty() || n.len() > CHANNEL_NAME_MAX || n.iter().any(|&b| b == 0) {
             return None;
         }
         let mut b = [0; 14];
@@ -510,10 +533,20 @@ impl FrameHeader {
 
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut b = [0; Self::LEN];
-        for (i, v) in [self.width, self.height, self.format.0, self.size, self.offset].iter().enumerate() {
-            put_u32(&mut b, i * 4, *v);
-        }
+        put_words(&mut b, &self.words());
         b
+    }
+
+    fn words(&self) -> [u32; 5] {
+        [self.width, self.height, self.format.0, self.size, self.offset]
+    }
+
+    /// The header, then `fps` as an f32 at byte 20 and zeros up to `out`'s end (the 32 bytes
+    /// before a stream frame's pixels, as firmware 5.x lays them out), in one pass.
+    pub fn write_with_fps(&self, out: &mut [u8], fps: f32) {
+        let [w, h, f, s, o] = self.words();
+        out.fill(0);
+        put_words(out, &[w, h, f, s, o, fps.to_bits()]);
     }
 
     /// Pixel data bytes: `size` for compressed frames, width x height x bpp for raw ones.
@@ -522,5 +555,52 @@ impl FrameHeader {
             Some(bpp) => (self.width as usize).checked_mul(self.height as usize)?.checked_mul(bpp as usize),
             None => Some(self.size as usize),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The device renders SYS_INFO into a packet buffer that holds older bytes: every byte of
+    /// the answer is written, reserved words as zeros, and none after it.
+    #[test]
+    fn sys_info_write_covers_its_bytes_only() {
+        let info = SysInfo {
+            cpu_id: 1,
+            dev_id: [2, 3, 4],
+            usb_id: 5,
+            chip_id: [6, 7, 8],
+            hw_caps: [9, 10],
+            flash_kb: 11,
+            ram_kb: 12,
+            framebuffer_kb: 13,
+            stream_buffer_kb: 14,
+        };
+        let mut dirty = [0xAA; SysInfo::LEN + 4];
+        assert_eq!(info.write(&mut dirty), SysInfo::LEN);
+        assert!(dirty[32..40].iter().all(|&b| b == 0), "words 8 and 9");
+        assert!(dirty[64..SysInfo::LEN].iter().all(|&b| b == 0), "words 16 to 18");
+        assert_eq!(dirty[SysInfo::LEN..], [0xAA; 4]);
+        assert_eq!(SysInfo::parse(&dirty), Ok(info));
+        assert_eq!(dirty[..SysInfo::LEN], info.to_bytes());
+    }
+
+    #[test]
+    fn proto_stats_write_covers_its_bytes_only() {
+        let stats = ProtoStats {
+            sent: 1,
+            received: 2,
+            checksum_errors: 3,
+            sequence_errors: 4,
+            retransmits: 5,
+            transport_errors: 6,
+            events: 7,
+        };
+        let mut dirty = [0xAA; ProtoStats::LEN + 4];
+        assert_eq!(stats.write(&mut dirty), ProtoStats::LEN);
+        assert_eq!(dirty[28..ProtoStats::LEN], [0; 4], "the reserved word");
+        assert_eq!(dirty[ProtoStats::LEN..], [0xAA; 4]);
+        assert_eq!(ProtoStats::parse(&dirty), Ok(stats));
     }
 }

@@ -13,6 +13,13 @@ pub struct RetransmitPolicy {
     pub retries: u8,
 }
 
+impl RetransmitPolicy {
+    /// The first timeout in milliseconds, saturating at `u32::MAX` (about 49 days).
+    pub fn timeout_ms(&self) -> u32 {
+        u32::try_from(self.timeout.as_millis()).unwrap_or(u32::MAX)
+    }
+}
+
 impl Default for RetransmitPolicy {
     fn default() -> Self {
         RetransmitPolicy { timeout: Duration::from_millis(500), retries: 3 }
@@ -39,8 +46,14 @@ pub enum Expiry {
 
 impl AckWait {
     pub fn new(opcode: Opcode, seq: u8, now: Instant, policy: &RetransmitPolicy) -> Self {
-        let timeout_ms = u32::try_from(policy.timeout.as_millis()).unwrap_or(u32::MAX);
-        AckWait { opcode, seq, deadline: now + policy.timeout, timeout_ms, retries_left: policy.retries }
+        Self::start(opcode, seq, now, RetransmitPolicy::timeout_ms(policy), policy.retries)
+    }
+
+    /// [`AckWait::new`] with the policy already in milliseconds (the device converts it once,
+    /// not per packet: 128-bit `Duration` arithmetic is costly on a cam).
+    pub fn start(opcode: Opcode, seq: u8, now: Instant, timeout_ms: u32, retries: u8) -> Self {
+        let deadline = Instant::from_millis(now.as_millis().saturating_add(timeout_ms.into()));
+        AckWait { opcode, seq, deadline, timeout_ms, retries_left: retries }
     }
 
     /// Whether an ACK (opcode, seq) releases this wait.
