@@ -207,8 +207,7 @@ fun exercise(cam: Camera) {
     // No stream: waitFrame answers null once its timeout has passed, and not much later.
     // A frame published before streaming went off stays until taken (as on the firmware).
     cam.streaming(false, false, null)
-    var held = 0
-    while (cam.readFrame(false) != null) check(++held <= 1) { "more than one frame held with the stream off" }
+    drainHeldFrame(cam)
     val t0 = System.nanoTime()
     check(cam.waitFrame(100u, false) == null) { "a frame with the stream off" }
     val waitedMs = (System.nanoTime() - t0) / 1_000_000
@@ -254,9 +253,16 @@ fun exercise(cam: Camera) {
     check(!cam.unsubscribe(recId)) { "unsubscribe twice" }
 }
 
+/** Takes the frame published before streaming went off, which stays until taken (as on the firmware). */
+fun drainHeldFrame(cam: Camera) {
+    var held = 0
+    while (cam.readFrame(false) != null) check(++held <= 1) { "more than one frame held with the stream off" }
+}
+
 fun disconnect(cam: Camera) {
     // A waitFrame on another thread (the stream is off: it would wait 20 s) ends with
     // Disconnected soon after the disconnect, or at once if the disconnect came first.
+    drainHeldFrame(cam)
     val outcome = AtomicReference<Throwable?>(null)
     val started = CountDownLatch(1)
     val waiter = thread {

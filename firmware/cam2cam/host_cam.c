@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "openmvproto_fw.h"
 #include "semihost.h"
+#include "stack.h"
 #include "uart.h"
 
 #define MAX_ATTEMPTS 60
@@ -35,29 +36,6 @@ static omv_fw_host_result_t res;
 static uint32_t events, resyncs;
 static uint32_t err_count[10];   /* by -result - 20 */
 
-/* Stack high-water mark, as cam.c measures the device role's: the 64 KiB below the stack
- * pointer at start are painted, and the deepest word no longer holding the paint tells how
- * much stack ran since. */
-#define PAINT 0xC0FFEE11u
-#define PAINT_WORDS (65536u / 4u)
-static uint32_t *paint_top;
-
-static void stack_paint(void)
-{
-    uint32_t *sp;
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-    paint_top = sp - 16;   /* leave this frame alone */
-    for (uint32_t *p = paint_top - PAINT_WORDS; p < paint_top; p++)
-        *p = PAINT;
-}
-
-static uint32_t stack_used(void)
-{
-    uint32_t *p = paint_top - PAINT_WORDS;
-    while (p < paint_top && *p == PAINT)
-        p++;
-    return (uint32_t)((paint_top - p) * 4u);
-}
 
 /* ---- output ---- */
 

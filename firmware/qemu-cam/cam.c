@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "openmvproto_fw.h"
 #include "semihost.h"
+#include "stack.h"
 #include "uart.h"
 
 /* UART0 registers used by the receive interrupt (uart.c keeps the rest). */
@@ -147,28 +148,6 @@ static const omv_fw_channel_ops_t config_ops = {
 
 extern uint32_t _sdata, _ebss, _estack;
 
-/* Stack high-water mark: the 64 KiB below the current stack pointer are painted, and the
- * deepest word no longer holding the paint tells how much stack ran since. */
-#define PAINT 0xC0FFEE11u
-#define PAINT_WORDS (65536u / 4u)
-static uint32_t *paint_top;
-
-static void stack_paint(void)
-{
-    uint32_t *sp;
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-    paint_top = sp - 16;   /* leave this frame alone */
-    for (uint32_t *p = paint_top - PAINT_WORDS; p < paint_top; p++)
-        *p = PAINT;
-}
-
-static uint32_t stack_used(void)
-{
-    uint32_t *p = paint_top - PAINT_WORDS;
-    while (p < paint_top && *p == PAINT)
-        p++;
-    return (uint32_t)((paint_top - p) * 4u);
-}
 
 static size_t board_memory(void *user, omv_fw_memory_pool_t *out, size_t max)
 {

@@ -69,20 +69,25 @@ impl<const N: usize> ByteBuf for FixedBuf<N> {
         N - self.len
     }
     fn append(&mut self, bytes: &[u8]) -> bool {
-        match self.buf.get_mut(self.len..self.len + bytes.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                self.len += bytes.len();
-                true
-            }
-            None => false,
-        }
+        append_into(&mut self.buf[..], &mut self.len, bytes)
     }
     fn clear(&mut self) {
         self.len = 0;
     }
     fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
+    }
+}
+
+/// Appends `bytes` whole at `*len` in `buf`, or nothing if they do not fit.
+fn append_into(buf: &mut [u8], len: &mut usize, bytes: &[u8]) -> bool {
+    match buf.get_mut(*len..*len + bytes.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(bytes);
+            *len += bytes.len();
+            true
+        }
+        None => false,
     }
 }
 
@@ -107,14 +112,7 @@ impl ByteBuf for SliceBuf<'_> {
         self.buf.len() - self.len
     }
     fn append(&mut self, bytes: &[u8]) -> bool {
-        match self.buf.get_mut(self.len..self.len + bytes.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                self.len += bytes.len();
-                true
-            }
-            None => false,
-        }
+        append_into(&mut self.buf[..], &mut self.len, bytes)
     }
     fn clear(&mut self) {
         self.len = 0;
