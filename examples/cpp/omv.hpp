@@ -122,6 +122,14 @@ public:
         return Frame(f);
     }
 
+    /* Sleeps until the cam announces a frame; an empty Frame if none came within timeout_ms. */
+    Frame wait_frame(std::uint32_t timeout_ms, bool rgb888 = false)
+    {
+        omv_frame *f = nullptr;
+        check(omv_host_wait_frame(host_.get(), rgb888 ? OMV_FRAME_RGB888 : 0, timeout_ms, &f));
+        return Frame(f);
+    }
+
     omv_version version()
     {
         omv_version v{};

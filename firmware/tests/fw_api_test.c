@@ -7,25 +7,7 @@
 
 #include "openmvproto_fw.h"
 
-static int checks, failures;
-#define CHECK(c)                                                                         \
-    do {                                                                                 \
-        checks++;                                                                        \
-        if (!(c)) {                                                                      \
-            failures++;                                                                  \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);        \
-        }                                                                                \
-    } while (0)
-#define CHECK_EQ(a, b)                                                                   \
-    do {                                                                                 \
-        long long a_ = (long long)(a), b_ = (long long)(b);                              \
-        checks++;                                                                        \
-        if (a_ != b_) {                                                                  \
-            failures++;                                                                  \
-            fprintf(stderr, "%s:%d: %s = %lld, expected %s = %lld\n", __FILE__, __LINE__, \
-                    #a, a_, #b, b_);                                                     \
-        }                                                                                \
-    } while (0)
+#include "check.h"
 
 /* ---- the wire, from PROTOCOL.md: our own CRCs and packet builder ---- */
 static uint16_t crc16(const uint8_t *d, size_t n)

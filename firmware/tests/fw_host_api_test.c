@@ -11,17 +11,7 @@
 
 #include "openmvproto_fw.h"
 
-static int checks, failures;
-#define CHECK_EQ(a, b)                                                                   \
-    do {                                                                                 \
-        long long a_ = (long long)(a), b_ = (long long)(b);                              \
-        checks++;                                                                        \
-        if (a_ != b_) {                                                                  \
-            failures++;                                                                  \
-            fprintf(stderr, "%s:%d: %s = %lld, expected %s = %lld\n", __FILE__, __LINE__, \
-                    #a, a_, #b, b_);                                                     \
-        }                                                                                \
-    } while (0)
+#include "check.h"
 
 #define QCAP 65536
 typedef struct {
