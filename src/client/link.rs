@@ -394,9 +394,14 @@ impl Shared {
             self.cv.notify_all();
         }
         if let Some(events) = news {
-            for ev in events {
-                self.emit(ev);
-            }
+            // Outside the link lock: emitting may wait on the event queue's lock, whose holder
+            // (a dropping camera's stop message) waits for the event thread, which may be in a
+            // listener calling this camera.
+            MutexGuard::unlocked(l, || {
+                for ev in events {
+                    self.emit(ev);
+                }
+            });
         }
     }
 
