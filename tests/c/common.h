@@ -177,4 +177,20 @@ static inline void check_pattern(const omv_frame *f, unsigned bpp)
     }
 }
 
+/* One frame of the test cam's 64x48 stream: newer than `*last` (updated), in the format asked
+ * for (RGB888 or the cam's GRAYSCALE), the pattern in every pixel. */
+static inline void check_stream_frame(const omv_frame *f, int rgb888, uint64_t *last)
+{
+    REQUIRE(f->width == 64 && f->height == 48);
+    REQUIRE(f->counter > *last);
+    *last = f->counter;
+    if (rgb888) {
+        REQUIRE(f->pixformat == OMV_PIXFORMAT_RGB888);
+        check_pattern(f, 3);
+    } else {
+        REQUIRE(f->pixformat == OMV_PIXFORMAT_GRAYSCALE);
+        check_pattern(f, 1);
+    }
+}
+
 #endif

@@ -136,16 +136,7 @@ int main(void)
                 sleep_ms(5);
                 continue;
             }
-            REQUIRE(f->width == 64 && f->height == 48);
-            REQUIRE(f->counter > last_counter);
-            last_counter = f->counter;
-            if (got % 2) {
-                REQUIRE(f->pixformat == OMV_PIXFORMAT_RGB888);
-                check_pattern(f, 3);
-            } else {
-                REQUIRE(f->pixformat == OMV_PIXFORMAT_GRAYSCALE);
-                check_pattern(f, 1);
-            }
+            check_stream_frame(f, got % 2, &last_counter);
             CHECK(omv_frame_free(f));
             got++;
         }
