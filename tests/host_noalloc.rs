@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use common::*;
 use openmvproto::device::{DeviceConfig, Event};
 use openmvproto::framing::payload::{
-    event, ioctl, Caps, ChannelEntry, FrameHeader, MemoryEntry, ProtoStats, ReadRequest, SysInfo, Version, WriteRequest,
+    event, ioctl, Caps, ChannelEntry, FrameHeader, MemoryEntry, ProtoStats, SysInfo, Version,
 };
 use openmvproto::framing::{FastCrc, Flags, Status};
 use openmvproto::host::{
@@ -145,20 +145,6 @@ impl<A: ByteBuf> Rig<A> {
 
 fn nak(s: Status) -> Result<Outcome, MachineError> {
     Err(MachineError::Request(RequestError::Nak(s)))
-}
-
-fn read_req(offset: u32, length: u32) -> Vec<u8> {
-    ReadRequest { offset, length }.to_bytes().to_vec()
-}
-
-fn write_req(offset: u32, bytes: &[u8]) -> Vec<u8> {
-    let mut p = WriteRequest::prefix(offset, bytes.len() as u32).to_vec();
-    p.extend_from_slice(bytes);
-    p
-}
-
-fn pattern(n: usize, seed: u32) -> Vec<u8> {
-    (0..n as u32).map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 13) as u8).collect()
 }
 
 fn u32_of(d: Vec<u8>) -> u32 {

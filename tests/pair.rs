@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use openmvproto::device::{DeviceConfig, Event};
 use openmvproto::framing::payload::{
-    event, ioctl, Caps, ChannelEntry, FrameHeader, MemoryEntry, ProtoStats, ReadRequest, SysInfo, Version, WriteRequest,
+    event, ioctl, Caps, ChannelEntry, FrameHeader, MemoryEntry, ProtoStats, SysInfo, Version,
 };
 use openmvproto::framing::Status;
 use openmvproto::host::{HostConfig, RequestError, Response};
@@ -17,20 +17,6 @@ fn data(r: Result<Response, RequestError>) -> Vec<u8> {
         Ok(Response::Data(d)) => d,
         other => panic!("expected data, got {other:?}"),
     }
-}
-
-fn read_req(offset: u32, length: u32) -> Vec<u8> {
-    ReadRequest { offset, length }.to_bytes().to_vec()
-}
-
-fn write_req(offset: u32, bytes: &[u8]) -> Vec<u8> {
-    let mut p = WriteRequest::prefix(offset, bytes.len() as u32).to_vec();
-    p.extend_from_slice(bytes);
-    p
-}
-
-fn pattern(n: usize, seed: u32) -> Vec<u8> {
-    (0..n as u32).map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 13) as u8).collect()
 }
 
 /// Runs one of every request and checks each answer.

@@ -9,7 +9,9 @@ use std::rc::Rc;
 
 use openmvproto::channels::{Channel, ChannelFlags, FrameChannel, RingChannel, ScriptChannel};
 use openmvproto::device::{Board, Device, DeviceConfig, Event, Registry};
-use openmvproto::framing::payload::{Caps, MemoryEntry, PixFormat, Semver, SysInfo, Version};
+use openmvproto::framing::payload::{
+    Caps, MemoryEntry, PixFormat, ReadRequest, Semver, SysInfo, Version, WriteRequest,
+};
 use openmvproto::framing::{FastCrc, Status};
 use openmvproto::host::{DeviceEvent, Host, HostConfig, Request, RequestError, Response};
 use openmvproto::{ChannelId, Instant};
@@ -318,4 +320,21 @@ pub fn wish(crc: bool, seq: bool, ack: bool, events: bool, max_payload: u16) -> 
     flags.set(CapFlags::ACK, ack);
     flags.set(CapFlags::EVENTS, events);
     HostConfig { wish: Caps { flags, max_payload }, ..HostConfig::default() }
+}
+
+/// A CHANNEL_READ request's payload.
+pub fn read_req(offset: u32, length: u32) -> Vec<u8> {
+    ReadRequest { offset, length }.to_bytes().to_vec()
+}
+
+/// A CHANNEL_WRITE request's payload: offset, length, the bytes.
+pub fn write_req(offset: u32, bytes: &[u8]) -> Vec<u8> {
+    let mut p = WriteRequest::prefix(offset, bytes.len() as u32).to_vec();
+    p.extend_from_slice(bytes);
+    p
+}
+
+/// `n` pseudo-random bytes, different for each seed.
+pub fn pattern(n: usize, seed: u32) -> Vec<u8> {
+    (0..n as u32).map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 13) as u8).collect()
 }
