@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "decimal.h"
 #include "openmvproto_fw.h"
 #include "semihost.h"
 #include "stack.h"
@@ -42,13 +43,7 @@ static uint32_t err_count[10];   /* by -result - 20 */
 static void put_u32(uint32_t v)
 {
     char buf[11];
-    int i = sizeof buf - 1;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    semihost_puts(buf + i);
+    semihost_puts(u32_decimal(v, buf));
 }
 
 static void say(const char *a, uint32_t v, const char *b)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "decimal.h"
 #include "openmvproto_fw.h"
 #include "semihost.h"
 #include "stack.h"
@@ -98,13 +99,7 @@ static void print(const char *s)
 static void print_u32(uint32_t v)
 {
     char buf[11];
-    int i = sizeof buf - 1;
-    buf[i] = 0;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    print(buf + i);
+    print(u32_decimal(v, buf));
 }
 
 /* config: exactly the bytes last written. */
