@@ -11,14 +11,8 @@ LIB=$1 OUT=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 CAM=$HERE/../qemu-cam
 mkdir -p "$OUT"
-ARCH="-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16"
-CFLAGS="$ARCH -Os -std=c11 -ffunction-sections -fdata-sections -ffreestanding -Wall -Wextra -Werror"
-LDFLAGS="$ARCH -nostartfiles -nostdlib -T $CAM/link.ld -Wl,--gc-sections -Wl,--no-warn-execstack"
-BOARD="$CAM/startup.c $CAM/semihost.c"
-MEMSYMS="memcpy memmove memset memcmp __aeabi_memcpy __aeabi_memcpy4 __aeabi_memcpy8 \
-         __aeabi_memmove __aeabi_memmove4 __aeabi_memmove8 __aeabi_memset __aeabi_memset4 \
-         __aeabi_memset8 __aeabi_memclr __aeabi_memclr4 __aeabi_memclr8"
-UNDEF=$(for s in $MEMSYMS; do printf -- '-Wl,-u,%s ' "$s"; done)
+. "$HERE/../size/link-env.sh"
+CFLAGS=$PROBE_CFLAGS
 
 # link NAME DEFINES...: the probe with those roles kept (none: the base image).
 link() {

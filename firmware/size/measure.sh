@@ -16,17 +16,8 @@ LIB=$1 OUT=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 CAM=$HERE/../qemu-cam
 mkdir -p "$OUT"
-ARCH="-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16"
-CFLAGS="$ARCH -Os -std=c11 -ffunction-sections -fdata-sections -ffreestanding \
-        -Wall -Wextra -Werror -Wno-cast-function-type"
-LDFLAGS="$ARCH -nostartfiles -nostdlib -T $CAM/link.ld -Wl,--gc-sections -Wl,--no-warn-execstack"
-BOARD="$CAM/startup.c $CAM/semihost.c"
-# newlib's routines are linked first (-u makes the linker take them from libc.a before it
-# reaches the staticlib), so compiler-builtins' weak copies are never pulled in.
-MEMSYMS="memcpy memmove memset memcmp __aeabi_memcpy __aeabi_memcpy4 __aeabi_memcpy8 \
-         __aeabi_memmove __aeabi_memmove4 __aeabi_memmove8 __aeabi_memset __aeabi_memset4 \
-         __aeabi_memset8 __aeabi_memclr __aeabi_memclr4 __aeabi_memclr8"
-UNDEF=$(for s in $MEMSYMS; do printf -- '-Wl,-u,%s ' "$s"; done)
+. "$HERE/link-env.sh"
+CFLAGS="$PROBE_CFLAGS -Wno-cast-function-type"
 TRACE=$(for s in $MEMSYMS; do printf -- '-Wl,-y,%s ' "$s"; done)
 
 # shellcheck disable=SC2086

@@ -1,0 +1,12 @@
+# Sourced by size/measure.sh and cam2cam/size.sh (with CAM set to firmware/qemu-cam): how a
+# size probe is compiled and linked, the same for every figure. newlib's memory routines are
+# linked first (-u makes the linker take them from libc.a before it reaches the staticlib), so
+# compiler-builtins' weak copies are never pulled in.
+ARCH="-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16"
+PROBE_CFLAGS="$ARCH -Os -std=c11 -ffunction-sections -fdata-sections -ffreestanding -Wall -Wextra -Werror"
+LDFLAGS="$ARCH -nostartfiles -nostdlib -T $CAM/link.ld -Wl,--gc-sections -Wl,--no-warn-execstack"
+BOARD="$CAM/startup.c $CAM/semihost.c"
+MEMSYMS="memcpy memmove memset memcmp __aeabi_memcpy __aeabi_memcpy4 __aeabi_memcpy8 \
+         __aeabi_memmove __aeabi_memmove4 __aeabi_memmove8 __aeabi_memset __aeabi_memset4 \
+         __aeabi_memset8 __aeabi_memclr __aeabi_memclr4 __aeabi_memclr8"
+UNDEF=$(for s in $MEMSYMS; do printf -- '-Wl,-u,%s ' "$s"; done)
