@@ -502,6 +502,27 @@ fn exec_whose_answer_is_lost_is_never_repeated() {
 }
 
 #[test]
+fn stdout_read_the_cam_refused_is_read_again() {
+    // A restarted engine refuses a request with NAK SEQUENCE without carrying it out: the
+    // consuming stdout read did not happen, so after the recovery it runs again, once.
+    let reads = Arc::new(AtomicUsize::new(0));
+    let n = reads.clone();
+    let r = rig(move |cam, h, _| {
+        if h.opcode == Opcode::CHANNEL_READ && h.channel == ChannelId::STDOUT && n.fetch_add(1, Ordering::Relaxed) == 0
+        {
+            return Act::Send(vec![cam.nak(h, Status::Sequence as u16)]);
+        }
+        if h.opcode == Opcode::CHANNEL_SIZE && h.channel == ChannelId::STDOUT {
+            return Act::Send(vec![cam.answer(h, Flags::empty(), &16u32.to_le_bytes())]);
+        }
+        Act::Normal
+    });
+    let text = within(BOUND, || r.cam.read_stdout()).unwrap();
+    assert_eq!(text.as_bytes(), [7u8; 16]);
+    assert_eq!(reads.load(Ordering::Relaxed), 2, "the refused read and its one repeat");
+}
+
+#[test]
 fn disconnect_from_another_thread_ends_a_call_within_100_ms() {
     let r = Arc::new(rig(|_, h, _| if h.opcode == Opcode::CHANNEL_READ { Act::Silence } else { Act::Normal }));
     let r2 = r.clone();

@@ -30,7 +30,7 @@ use super::events::{ClientEvent, Listener, Msg};
 use super::options::Options;
 use crate::framing::payload::{event, SysInfo};
 use crate::framing::{ChannelId, FastCrc, Opcode};
-use crate::host::{Host, HostConfig, Request, Response};
+use crate::host::{Host, HostConfig, Request, RequestError, Response};
 use crate::time::Instant;
 use crate::transport::{is_link_lost, RxHalf, Transport, TxHalf};
 
@@ -298,32 +298,29 @@ impl Shared {
     }
 
     /// Waits for the Host's answer to what was started in generation `gen`, reading the
-    /// transport itself whenever the receive half is free.
-    fn wait(&self, l: &mut MutexGuard<'_, Link>, gen: u64) -> Result<Response> {
-        let timeout = self.opts.timeout;
+    /// transport itself whenever the receive half is free. The outer error is the link's, the
+    /// inner result the Host's completion.
+    fn wait(&self, l: &mut MutexGuard<'_, Link>, gen: u64) -> Result<core::result::Result<Response, RequestError>> {
         loop {
             if l.generation != gen {
                 l.check_up()?;
                 return Err(Error::Disconnected);
             }
             if let Some(r) = l.host.poll_completion() {
-                return r.map_err(|e| Error::from_request(e, timeout));
+                return Ok(r);
             }
             l.host.handle_timeout(self.now());
             if let Some(r) = l.host.poll_completion() {
-                return r.map_err(|e| Error::from_request(e, timeout));
+                return Ok(r);
             }
             // The Host always has a deadline while a request is pending; the fallback only
             // keeps a confused engine from blocking for ever.
             let deadline = match l.host.poll_at() {
                 Some(at) => self.std_at(at),
-                None => std::time::Instant::now() + timeout,
+                None => std::time::Instant::now() + self.opts.timeout,
             };
             if !self.read_or_wait(l, deadline) && l.host.poll_at().is_none() && l.generation == gen {
-                if let Some(r) = l.host.poll_completion() {
-                    return r.map_err(|e| Error::from_request(e, timeout));
-                }
-                return Err(Error::Timeout(timeout));
+                return Ok(l.host.poll_completion().unwrap_or(Err(RequestError::Timeout)));
             }
         }
     }
@@ -430,7 +427,10 @@ impl Shared {
     }
 
     /// One request and its answer. Caller holds the operation lock (`_s`).
-    pub fn request(&self, _s: &mut Session, opcode: Opcode, channel: ChannelId, payload: Vec<u8>) -> Result<Response> {
+    ///
+    /// A NAK is the cam's refusal: the request was not carried out, so one that must not be
+    /// repeated (the session's `committed`) may be after all.
+    pub fn request(&self, s: &mut Session, opcode: Opcode, channel: ChannelId, payload: Vec<u8>) -> Result<Response> {
         let mut l = self.link.lock();
         l.check_up()?;
         let gen = l.generation;
@@ -438,7 +438,11 @@ impl Shared {
         let now = self.now();
         l.host.start(now, &Request::new(opcode, channel, payload)).map_err(Error::from_start)?;
         self.flush(&mut l)?;
-        self.wait(&mut l, gen)
+        let r = self.wait(&mut l, gen)?;
+        if let Err(RequestError::Nak(_)) = r {
+            s.committed = None;
+        }
+        r.map_err(|e| Error::from_request(e, self.opts.timeout))
     }
 
     /// Sends a request that has no answer (SYS_RESET, SYS_BOOT), then closes the link: the
@@ -471,7 +475,7 @@ impl Shared {
             let now = self.now();
             l.host.resync(now);
             self.flush(&mut l)?;
-            match self.wait(&mut l, gen) {
+            match self.wait(&mut l, gen)?.map_err(|e| Error::from_request(e, self.opts.timeout)) {
                 Ok(_) => {
                     log::debug!("synchronised with {}: {:?}", self.transport.describe(), l.host.caps());
                     s.needs_resync = false;
@@ -619,12 +623,14 @@ impl Shared {
         match f(self, &mut s) {
             Err(e) if e.is_protocol_error() => {
                 log::info!("{e}: resynchronising");
+                // Taken before the recovery, whose own requests must not touch it.
+                let committed = s.committed.take();
                 let restarted =
                     matches!(e, Error::CamRestarted | Error::Sequence) || self.link.lock().host.cam_restarted();
                 if let Err(re) = self.recover(&mut s, restarted) {
                     return Err(if re.is_disconnected() { re } else { e });
                 }
-                if let Some(op) = s.committed.take() {
+                if let Some(op) = committed {
                     return Err(Error::OutcomeUnknown { op, cause: Box::new(e) });
                 }
                 let r = f(self, &mut s);
