@@ -5,11 +5,12 @@ mod common;
 
 use common::*;
 use openmvproto::device::{DeviceConfig, Event};
+use openmvproto::framing::encoded_len;
 use openmvproto::framing::payload::{
     event, ioctl, Caps, ChannelEntry, FrameHeader, MemoryEntry, ProtoStats, SysInfo, Version,
 };
 use openmvproto::framing::Status;
-use openmvproto::host::{HostConfig, RequestError, Response};
+use openmvproto::host::{HostConfig, Request, RequestError, Response, StartError};
 use openmvproto::{ChannelId, Opcode};
 
 fn data(r: Result<Response, RequestError>) -> Vec<u8> {
@@ -221,4 +222,90 @@ fn host_config_timeout_is_honoured() {
     let t0 = p.now;
     assert_eq!(p.request(Opcode::SYS_RESET, ChannelId(0), vec![]), Err(RequestError::Timeout));
     assert_eq!((p.now - t0).as_millis(), 250);
+}
+
+/// A lock with a limit of 0: answered by one status packet, so a request may ride behind it.
+fn lead(opcode: Opcode, channel: ChannelId) -> Request {
+    Request { limit: 0, ..Request::new(opcode, channel, vec![]) }
+}
+
+#[test]
+fn a_lock_and_the_read_behind_it_leave_in_one_write_and_keep_the_counter_in_step() {
+    for bits in 0..16u8 {
+        let (crc, seq, ack, ev) = (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, bits & 8 != 0);
+        let mut p = Pair::new(DeviceConfig::default(), wish(crc, seq, ack, ev, 4082));
+        assert_eq!(p.connect(), Ok(Response::Ack));
+        p.publish_frame(64, 48, 5);
+        let size = u32::from_le_bytes(data(p.request(Opcode::CHANNEL_SIZE, STREAM, vec![]))[..4].try_into().unwrap());
+        let s = p.host.seq();
+        // With `ack`, the ACK owed for the size answer waits there too and leaves with them.
+        let owed = p.host.transmit_bytes().len();
+        p.host.start(p.now, &lead(Opcode::CHANNEL_LOCK, STREAM)).unwrap();
+        p.host.start(p.now, &Request::new(Opcode::CHANNEL_READ, STREAM, read_req(0, size))).unwrap();
+        // A third is refused: only a status-only request has a known answer length.
+        let third = p.host.start(p.now, &Request::new(Opcode::CHANNEL_SIZE, STREAM, vec![]));
+        assert_eq!(third, Err(StartError::Busy));
+        let wire = &p.host.transmit_bytes()[owed..];
+        let lock_len = encoded_len(0);
+        assert_eq!(wire.len(), lock_len + encoded_len(8), "both requests wait in one buffer");
+        assert_eq!((wire[2], wire[lock_len + 2]), (s, s.wrapping_add(1)), "the second carries the next seq");
+        assert_eq!(p.complete(), Ok(Response::Ack), "caps {bits:04b}: the lock");
+        let frame = data(p.complete());
+        assert_eq!(frame.len(), size as usize);
+        let h = FrameHeader::parse(&frame).unwrap();
+        assert_eq!((h.width, h.height), (64, 48));
+        assert_eq!(frame[h.offset as usize + 1], 6, "pixel (1, 0) of frame 5");
+        assert_eq!(p.request(Opcode::CHANNEL_UNLOCK, STREAM, vec![]), Ok(Response::Ack));
+        assert_eq!(data(p.request(Opcode::CHANNEL_POLL, ChannelId(0), vec![])).len(), 4, "still in step");
+    }
+}
+
+#[test]
+fn a_refused_lock_still_gets_the_request_behind_it_answered_in_step() {
+    let mut p = Pair::new(DeviceConfig::default(), wish(true, true, true, true, 4082));
+    assert_eq!(p.connect(), Ok(Response::Ack));
+    // Nothing published: the lock is refused, and the read behind it meets no frame.
+    p.host.start(p.now, &lead(Opcode::CHANNEL_LOCK, STREAM)).unwrap();
+    p.host.start(p.now, &Request::new(Opcode::CHANNEL_READ, STREAM, read_req(0, 100))).unwrap();
+    assert_eq!(p.complete(), Err(RequestError::Nak(Status::Busy)));
+    assert!(matches!(p.complete(), Err(RequestError::Nak(_)) | Ok(Response::Data(_))));
+    assert_eq!(data(p.request(Opcode::CHANNEL_POLL, ChannelId(0), vec![])).len(), 4, "still in step");
+}
+
+#[test]
+fn a_lost_answer_ends_the_request_behind_it_too() {
+    let mut p = Pair::new(DeviceConfig::default(), wish(true, true, true, true, 4082));
+    assert_eq!(p.connect(), Ok(Response::Ack));
+    p.host.start(p.now, &lead(Opcode::CHANNEL_LOCK, STREAM)).unwrap();
+    p.host.start(p.now, &Request::new(Opcode::CHANNEL_READ, STREAM, read_req(0, 100))).unwrap();
+    let _lost = p.host.poll_transmit().unwrap();
+    let at = p.host.poll_at().unwrap();
+    p.host.handle_timeout(at);
+    assert_eq!(p.host.poll_completion(), Some(Err(RequestError::Timeout)));
+    assert_eq!(p.host.poll_completion(), Some(Err(RequestError::Timeout)));
+    assert_eq!(p.host.poll_completion(), None);
+    assert!(!p.host.is_busy());
+    p.now = at;
+    assert_eq!(p.connect(), Ok(Response::Ack));
+    assert_eq!(data(p.request(Opcode::CHANNEL_POLL, ChannelId(0), vec![])).len(), 4);
+}
+
+#[test]
+fn a_resync_reports_the_pair_it_cut_short_once() {
+    let mut p = Pair::new(DeviceConfig::default(), wish(true, true, true, true, 4082));
+    assert_eq!(p.connect(), Ok(Response::Ack));
+    p.host.start(p.now, &lead(Opcode::CHANNEL_LOCK, STREAM)).unwrap();
+    p.host.start(p.now, &Request::new(Opcode::CHANNEL_READ, STREAM, read_req(0, 100))).unwrap();
+    p.host.resync(p.now);
+    assert_eq!(p.host.poll_completion(), Some(Err(RequestError::Aborted)));
+    assert_eq!(p.complete(), Ok(Response::Ack), "then the resync's own completion");
+}
+
+#[test]
+fn nothing_rides_behind_a_request_whose_answer_may_carry_data() {
+    let mut p = Pair::new(DeviceConfig::default(), wish(true, true, true, true, 4082));
+    assert_eq!(p.connect(), Ok(Response::Ack));
+    p.host.start(p.now, &Request::new(Opcode::CHANNEL_LOCK, STREAM, vec![])).unwrap();
+    let behind = p.host.start(p.now, &Request::new(Opcode::CHANNEL_POLL, ChannelId(0), vec![]));
+    assert_eq!(behind, Err(StartError::Busy));
 }

@@ -18,7 +18,7 @@ use crate::framing::payload::{
     ioctl, Caps, FrameHeader, MemoryEntry, ProtoStats, ReadRequest, SysInfo, Version, WriteRequest,
 };
 use crate::framing::{ChannelId, Opcode, Status};
-use crate::host::Response;
+use crate::host::{Request, Response};
 use crate::reliability::Stats;
 use crate::transport::{SerialTransport, Transport};
 
@@ -364,7 +364,11 @@ impl Camera {
     pub fn read_frame(&self) -> Result<Option<Frame>> {
         let bytes = self.op(|sh, s| {
             let id = sh.channel_by_name(s, "stream")?;
-            let got = with_lock(sh, s, id, |sh, s| read_locked_frame(sh, s, id));
+            let one_packet = s.raw_frame_len.filter(|&n| n <= u32::from(sh.caps().max_payload));
+            let got = match one_packet {
+                Some(len) => lock_and_read_frame(sh, s, id, len),
+                None => with_lock(sh, s, id, |sh, s| read_locked_frame(sh, s, id)),
+            };
             sh.set_frame_pending(matches!(got, Ok(None)));
             got
         })?;
@@ -646,6 +650,11 @@ fn with_lock<T>(
         return Ok(None);
     }
     let r = f(sh, s);
+    unlock_after(sh, s, id, r)
+}
+
+/// Unlocks `id` after what `r` did under the lock; the first error wins.
+fn unlock_after<T>(sh: &Shared, s: &mut Session, id: ChannelId, r: Result<T>) -> Result<Option<T>> {
     let u = unlock_in(sh, s, id);
     match (r, u) {
         (Ok(v), Ok(_)) => Ok(Some(v)),
@@ -660,28 +669,76 @@ fn with_lock<T>(
 /// so after a raw frame the next is read in one request of that length (lock, read, unlock:
 /// three round trips, not four). The header then says what the frame really needs: the
 /// rest is read if it grew, the excess dropped if it shrank, and a read the cam refuses
-/// (INVALID: past a smaller frame's end) falls back to CHANNEL_SIZE. Compressed frames
-/// change length every time and always ask their size.
+/// (past a smaller frame's end) falls back to CHANNEL_SIZE. Compressed frames change length
+/// every time and always ask their size.
 fn read_locked_frame(sh: &Shared, s: &mut Session, id: ChannelId) -> Result<Option<Vec<u8>>> {
-    if let Some(len) = s.raw_frame_len.take() {
-        match channel_data(sh, s, Opcode::CHANNEL_READ, id, ReadRequest { offset: 0, length: len }.to_bytes().to_vec())
-        {
-            Ok(mut d) => {
-                if let Some(need) = raw_frame_len(&d) {
-                    if need as usize > d.len() {
-                        let rest = read_in(sh, s, id, d.len() as u32, need - d.len() as u32)?;
-                        d.extend_from_slice(&rest);
-                    }
-                    d.truncate(need as usize);
-                    s.raw_frame_len = Some(need);
-                    return Ok(Some(d));
-                }
-                // Not a raw frame any more: ask its size.
-            }
-            Err(Error::Nak(Status::Invalid)) => {}
-            Err(e) => return Err(e),
+    match s.raw_frame_len.take() {
+        Some(len) => {
+            let answer = sh.request(s, Opcode::CHANNEL_READ, id, frame_read(len));
+            read_rest_of_frame(sh, s, id, answer)
         }
+        None => read_sized_frame(sh, s, id),
     }
+}
+
+/// A raw frame that fits one packet: CHANNEL_LOCK and the read of the last frame's length
+/// leave in one write (two round trips per frame with the unlock, not three). A refused lock
+/// costs the cam one packet of reading, whose answer is dropped.
+fn lock_and_read_frame(sh: &Shared, s: &mut Session, id: ChannelId, len: u32) -> Result<Option<Option<Vec<u8>>>> {
+    s.raw_frame_len = None;
+    let read = Request::new(Opcode::CHANNEL_READ, id, frame_read(len));
+    let (lock, answer) = sh.request_pair(s, (Opcode::CHANNEL_LOCK, id), read)?;
+    if !busy_is_no(lock)? {
+        // Read while not locked: not a frame to show. A NAK is the cam's refusal; anything
+        // else failed means the link is in doubt.
+        if let Err(e) = answer {
+            if !matches!(e, Error::Nak(_)) {
+                return Err(e);
+            }
+        }
+        s.raw_frame_len = Some(len);
+        return Ok(None);
+    }
+    let r = read_rest_of_frame(sh, s, id, answer);
+    unlock_after(sh, s, id, r)
+}
+
+/// A CHANNEL_READ of a stream frame from offset 0.
+fn frame_read(len: u32) -> Vec<u8> {
+    ReadRequest { offset: 0, length: len }.to_bytes().to_vec()
+}
+
+/// The frame from the answer to a read of the last raw frame's length: completed or cut to
+/// what its header says, or asked its size when the answer is not a raw frame or the cam
+/// refused the read (past a smaller frame's end: INVALID here, FAILED on firmware 5).
+fn read_rest_of_frame(
+    sh: &Shared,
+    s: &mut Session,
+    id: ChannelId,
+    answer: Result<Response>,
+) -> Result<Option<Vec<u8>>> {
+    match answer {
+        Ok(Response::Data(mut d)) => {
+            if let Some(need) = raw_frame_len(&d) {
+                if need as usize > d.len() {
+                    let rest = read_in(sh, s, id, d.len() as u32, need - d.len() as u32)?;
+                    d.extend_from_slice(&rest);
+                }
+                d.truncate(need as usize);
+                s.raw_frame_len = Some(need);
+                return Ok(Some(d));
+            }
+            // Not a raw frame any more: ask its size.
+        }
+        Ok(Response::Ack) => return Err(Error::bad("bare ACK to a CHANNEL_READ")),
+        Err(Error::Nak(Status::Invalid | Status::Failed)) => {}
+        Err(e) => return Err(e),
+    }
+    read_sized_frame(sh, s, id)
+}
+
+/// CHANNEL_SIZE, then the whole frame.
+fn read_sized_frame(sh: &Shared, s: &mut Session, id: ChannelId) -> Result<Option<Vec<u8>>> {
     let size = size_in(sh, s, id)?;
     if size as usize <= FrameHeader::LEN {
         return Ok(None);

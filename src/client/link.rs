@@ -82,6 +82,10 @@ struct Link {
     state: LinkState,
     /// Stream NOTIFYs received.
     stream_notifies: u64,
+    /// An operation is running: ACKs owed once nothing is in flight wait for its next
+    /// request or its end, and leave in the same write (a frame's READ answer is ACKed
+    /// together with its UNLOCK).
+    hold_acks: bool,
 }
 
 impl Link {
@@ -163,6 +167,7 @@ impl Shared {
                 generation: 0,
                 state: LinkState::Closed,
                 stream_notifies: 0,
+                hold_acks: false,
             }),
             cv: Condvar::new(),
             reader_cv: Condvar::new(),
@@ -409,8 +414,10 @@ impl Shared {
             return None;
         }
         l.host.handle_input(self.now(), bytes);
-        // A failure here is seen by the requester too.
-        let _ = self.flush(l);
+        if !l.hold_acks || l.host.is_busy() {
+            // A failure here is seen by the requester too.
+            let _ = self.flush(l);
+        }
         let mut events = None;
         while let Some(ev) = l.host.poll_event() {
             if ev.channel == ChannelId::TRANSPORT
@@ -443,6 +450,46 @@ impl Shared {
             s.committed = None;
         }
         r.map_err(|e| Error::from_request(e, self.opts.timeout))
+    }
+
+    /// `lead`, a request answered by one ACK or NAK (CHANNEL_LOCK), and `then` right behind
+    /// it in the same write, so the pair costs one write and one wait where two requests in
+    /// turn cost two of each: `then`'s sequence number is known because `lead`'s answer moves
+    /// the counter by exactly one. The cam carries out `then` whatever it answered `lead`.
+    /// Both answers are returned; the outer error is the link's, or a failure that leaves
+    /// both answers unknown. Not for requests that must not be repeated (see `committed`).
+    pub fn request_pair(
+        &self,
+        _s: &mut Session,
+        lead: (Opcode, ChannelId),
+        then: Request,
+    ) -> Result<(Result<Response>, Result<Response>)> {
+        let mut l = self.link.lock();
+        l.check_up()?;
+        let gen = l.generation;
+        let now = self.now();
+        let lead = Request { limit: 0, ..Request::new(lead.0, lead.1, Vec::new()) };
+        l.host.start(now, &lead).map_err(Error::from_start)?;
+        l.host.start(now, &then).map_err(Error::from_start)?;
+        self.flush(&mut l)?;
+        // Both completions are taken: a failure that ends `lead` without its answer ends
+        // `then` too.
+        let (first, second) = (self.wait(&mut l, gen)?, self.wait(&mut l, gen)?);
+        let timeout = self.opts.timeout;
+        match first {
+            Err(e) if !matches!(e, RequestError::Nak(_)) => Err(Error::from_request(e, timeout)),
+            first => Ok((
+                first.map_err(|e| Error::from_request(e, timeout)),
+                second.map_err(|e| Error::from_request(e, timeout)),
+            )),
+        }
+    }
+
+    /// Ends an operation's hold on owed ACKs and sends them.
+    fn release_acks(&self) {
+        let mut l = self.link.lock();
+        l.hold_acks = false;
+        let _ = self.flush(&mut l);
     }
 
     /// Sends a request that has no answer (SYS_RESET, SYS_BOOT), then closes the link: the
@@ -604,36 +651,43 @@ impl Shared {
     /// recovered and the operation runs once more, as openmv 1.0.7 does (the cam releases
     /// every lock on PROTO_SYNC) - unless it had already sent a request that must not be
     /// repeated, which gives [`Error::OutcomeUnknown`].
-    pub fn op<T>(&self, mut f: impl FnMut(&Shared, &mut Session) -> Result<T>) -> Result<T> {
+    pub fn op<T>(&self, f: impl FnMut(&Shared, &mut Session) -> Result<T>) -> Result<T> {
         let mut s = self.session.lock();
+        self.link.lock().hold_acks = true;
+        let r = self.op_held(&mut s, f);
+        self.release_acks();
+        r
+    }
+
+    fn op_held<T>(&self, s: &mut Session, mut f: impl FnMut(&Shared, &mut Session) -> Result<T>) -> Result<T> {
         let restarted = {
             let l = self.link.lock();
             l.check_up()?;
             l.host.cam_restarted()
         };
         if restarted || s.needs_resync {
-            self.recover(&mut s, restarted)?;
+            self.recover(s, restarted)?;
         }
         if self.channels_stale.load(Ordering::Acquire) {
-            if let Err(e) = self.refresh_channels(&mut s) {
+            if let Err(e) = self.refresh_channels(s) {
                 log::debug!("channel list refresh failed: {e}");
             }
         }
         s.committed = None;
-        match f(self, &mut s) {
+        match f(self, s) {
             Err(e) if e.is_protocol_error() => {
                 log::info!("{e}: resynchronising");
                 // Taken before the recovery, whose own requests must not touch it.
                 let committed = s.committed.take();
                 let restarted =
                     matches!(e, Error::CamRestarted | Error::Sequence) || self.link.lock().host.cam_restarted();
-                if let Err(re) = self.recover(&mut s, restarted) {
+                if let Err(re) = self.recover(s, restarted) {
                     return Err(if re.is_disconnected() { re } else { e });
                 }
                 if let Some(op) = committed {
                     return Err(Error::OutcomeUnknown { op, cause: Box::new(e) });
                 }
-                let r = f(self, &mut s);
+                let r = f(self, s);
                 if r.as_ref().is_err_and(|e| e.is_protocol_error()) {
                     s.needs_resync = true;
                 }

@@ -11,6 +11,12 @@
 //! - [`HostMachine::poll_event`] for device events and [`HostMachine::poll_completion`] for
 //!   the result, whose data is in [`HostMachine::answer`];
 //! - [`HostMachine::handle_timeout`] once [`HostMachine::poll_at`] has passed.
+//!
+//! One request is in flight at a time, with one exception: a request started with an
+//! answer limit of 0 is answered by exactly one packet (an ACK or a NAK), which moves the
+//! counter by exactly one, so one more request may be started behind it before that answer
+//! comes (a CHANNEL_LOCK and the CHANNEL_READ it guards leave in one write). Completions come
+//! out in the order the requests were started.
 
 use core::mem::MaybeUninit;
 use core::ptr::addr_of_mut;
@@ -90,6 +96,8 @@ struct Core<C: Checksum, A: ByteBuf, T: ByteBuf, const EV: usize> {
     caps: Caps,
     seq: SeqCounter,
     pending: Option<Pending>,
+    /// A request sent behind `pending` (whose answer is one status packet).
+    queued: Option<Pending>,
     answer: A,
     /// The answers of a resync's own requests (GET_CAPS is the longest).
     internal: FixedBuf<{ Caps::LEN }>,
@@ -100,7 +108,8 @@ struct Core<C: Checksum, A: ByteBuf, T: ByteBuf, const EV: usize> {
     events_dropped: u64,
     /// The cam announced (or began) a restart since the last resync.
     restarted: bool,
-    done: Option<Result<Outcome, MachineError>>,
+    /// Completions not yet taken, oldest first (two when a queued request completed too).
+    done: [Option<Result<Outcome, MachineError>>; 2],
     stats: Stats,
     now: Instant,
 }
@@ -197,7 +206,9 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const PKT: usize, const EV: usize> Hos
 
     /// Sends a request whose answer may carry at most `limit` bytes (more fails it with
     /// [`RequestError::TooLong`]). Its result arrives through
-    /// [`HostMachine::poll_completion`].
+    /// [`HostMachine::poll_completion`]. While a request started with `limit` 0 waits for
+    /// its answer, one more may start behind it (see the module documentation); its
+    /// sequence number is the one that answer leaves.
     pub fn start(
         &mut self,
         now: Instant,
@@ -207,26 +218,40 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const PKT: usize, const EV: usize> Hos
         limit: usize,
     ) -> Result<(), StartError> {
         let c = &mut self.core;
-        if c.pending.is_some() {
-            return Err(StartError::Busy);
-        }
+        let behind = match c.pending {
+            None => false,
+            Some(p) if p.step == Step::User && p.limit == 0 && c.queued.is_none() => true,
+            Some(_) => return Err(StartError::Busy),
+        };
         if payload.len() > c.caps.max_payload as usize || encoded_len(payload.len()) > c.tx.spare() {
             return Err(StartError::TooLarge);
         }
         c.now = now;
-        c.answer.clear();
-        c.send_request(Step::User, opcode, channel, payload, limit);
+        if behind {
+            let seq = c.seq.get().wrapping_add(1);
+            c.queued = Some(c.push_request(Step::User, seq, opcode, channel, payload, limit));
+        } else {
+            // A completion nobody took belongs to an older request.
+            c.done = [None, None];
+            c.answer.clear();
+            c.send_request(Step::User, opcode, channel, payload, limit);
+        }
         Ok(())
     }
 
     /// Resynchronises: PROTO_SYNC with CRC and seq on, counter reset, capabilities
-    /// renegotiated from the configured wish. Aborts a request in flight. Completes with
-    /// `Ok(Outcome::Ack)` once the new settings are in force.
+    /// renegotiated from the configured wish. Aborts the requests in flight (one
+    /// [`RequestError::Aborted`] for them). Completes with `Ok(Outcome::Ack)` once the new
+    /// settings are in force.
     pub fn resync(&mut self, now: Instant) {
         let c = &mut self.core;
         c.now = now;
-        if c.pending.take().is_some_and(|p| p.step == Step::User) {
-            c.done = Some(Err(RequestError::Aborted.into()));
+        c.done = [None, None];
+        // One report for what was cut short (a queued request with the one ahead of it), so
+        // the resync's own completion has its slot.
+        let user = c.pending.take().is_some_and(|p| p.step == Step::User);
+        if c.queued.take().is_some() || user {
+            c.complete(Err(RequestError::Aborted.into()));
         }
         c.caps = Caps { flags: CapFlags::CRC | CapFlags::SEQ, max_payload: c.caps.max_payload };
         c.seq.reset();
@@ -241,7 +266,10 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const PKT: usize, const EV: usize> Hos
 
     /// The result of the request, once. A resync reports only its final step.
     pub fn poll_completion(&mut self) -> Option<Result<Outcome, MachineError>> {
-        self.core.done.take()
+        let d = &mut self.core.done;
+        let first = d[0].take();
+        d[0] = d[1].take();
+        first
     }
 
     /// When [`HostMachine::handle_timeout`] must be called.
@@ -254,8 +282,7 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const PKT: usize, const EV: usize> Hos
         let c = &mut self.core;
         c.now = now;
         if c.pending.as_ref().is_some_and(|p| now >= p.deadline) {
-            c.pending = None;
-            c.done = Some(Err(RequestError::Timeout.into()));
+            c.fail(RequestError::Timeout.into());
         }
     }
 
@@ -301,6 +328,7 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const EV: usize> Core<C, A, T, EV> {
             caps: Caps::DEFAULT,
             seq: SeqCounter::default(),
             pending: None,
+            queued: None,
             answer,
             internal: FixedBuf::new(),
             tx,
@@ -308,7 +336,7 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const EV: usize> Core<C, A, T, EV> {
             events: EventRing::new(),
             events_dropped: 0,
             restarted: false,
-            done: None,
+            done: [None, None],
             stats: Stats::default(),
             now: Instant::ZERO,
         }
@@ -332,21 +360,48 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const EV: usize> Core<C, A, T, EV> {
                         0,
                     );
                 }
-                Err(_) => self.done = Some(Err(RequestError::BadCaps.into())),
+                Err(_) => self.complete(Err(RequestError::BadCaps.into())),
             },
             Advance::CapsSet(caps) => {
                 self.caps = caps;
-                self.done = Some(Ok(Outcome::Ack));
+                self.complete(Ok(Outcome::Ack));
             }
         }
     }
 
     fn send_request(&mut self, step: Step, opcode: Opcode, channel: ChannelId, payload: &[u8], limit: usize) {
-        let h = Header { seq: self.seq.get(), channel, flags: Flags::empty(), opcode, length: 0 };
-        self.push_packet(&h, payload);
         self.internal.clear();
-        let deadline = self.now + self.config.timeout;
-        self.pending = Some(Pending { step, opcode, channel, got: 0, limit, deadline });
+        self.pending = Some(self.push_request(step, self.seq.get(), opcode, channel, payload, limit));
+    }
+
+    /// Queues a request packet with sequence number `seq`; returns what waits for its answer.
+    fn push_request(
+        &mut self,
+        step: Step,
+        seq: u8,
+        opcode: Opcode,
+        channel: ChannelId,
+        payload: &[u8],
+        limit: usize,
+    ) -> Pending {
+        let h = Header { seq, channel, flags: Flags::empty(), opcode, length: 0 };
+        self.push_packet(&h, payload);
+        Pending { step, opcode, channel, got: 0, limit, deadline: self.now + self.config.timeout }
+    }
+
+    fn complete(&mut self, r: Result<Outcome, MachineError>) {
+        match self.done {
+            [None, _] => self.done[0] = Some(r),
+            // Two requests at most are in flight after `start` emptied both slots.
+            [Some(_), _] => self.done[1] = Some(r),
+        }
+    }
+
+    /// The request in flight ended with its answer: the one queued behind it (if any) now
+    /// waits for its own, with a fresh deadline.
+    fn finish(&mut self, r: Result<Outcome, MachineError>) {
+        self.complete(r);
+        self.pending = self.queued.take().map(|q| Pending { deadline: self.now + self.config.timeout, ..q });
     }
 
     /// Queues one packet whole, or counts it dropped (a lost packet ends in a timeout, as on
@@ -367,9 +422,14 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const EV: usize> Core<C, A, T, EV> {
         Stats::bump(&mut self.stats.sent);
     }
 
+    /// Ends the request in flight without a proper answer; one queued behind it cannot be
+    /// told apart from the confusion and ends with it.
     fn fail(&mut self, e: MachineError) {
         if self.pending.take().is_some() {
-            self.done = Some(Err(e));
+            self.complete(Err(e));
+        }
+        if self.queued.take().is_some() {
+            self.complete(Err(e));
         }
     }
 
@@ -472,7 +532,6 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const EV: usize> Core<C, A, T, EV> {
             }
             return None;
         }
-        self.pending = None;
         let result = if nak {
             let status = match pkt.payload {
                 [a, b, ..] => Status::from_u16(u16::from_le_bytes([*a, *b])),
@@ -486,13 +545,16 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const EV: usize> Core<C, A, T, EV> {
         } else {
             Err(MachineError::AnswerFull)
         };
+        self.pending = None;
         match (p.step, result) {
-            (Step::User, r) => self.done = Some(r),
+            // A status-only request (limit 0) succeeded, whatever empty packet said so.
+            (Step::User, r) if p.limit == 0 => self.finish(r.map(|_| Outcome::Ack)),
+            (Step::User, r) => self.finish(r),
             (Step::Sync, Ok(Outcome::Ack)) => return Some(Advance::Synced),
             (Step::GetCaps, Ok(Outcome::Data(_))) => return Some(Advance::DeviceCaps),
             (Step::SetCaps(caps), Ok(Outcome::Ack)) => return Some(Advance::CapsSet(caps)),
-            (_, Err(e)) => self.done = Some(Err(e)),
-            (_, Ok(_)) => self.done = Some(Err(RequestError::Unexpected.into())),
+            (_, Err(e)) => self.complete(Err(e)),
+            (_, Ok(_)) => self.complete(Err(RequestError::Unexpected.into())),
         }
         None
     }
