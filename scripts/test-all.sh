@@ -16,9 +16,9 @@ scripts/install-deps.sh
 step "format"
 cargo fmt --all -- --check
 
-step "release build: library, omv, omv-vcam, examples, every test"
-cargo build --release --workspace --bins --examples
-cargo test --release --workspace --no-run -q
+step "release build: every crate's libraries, binaries, examples, tests and benches, once"
+scripts/release-build.sh
+REL=$CARGO_TARGET_DIR/release
 
 step "lint: clippy, warnings are errors"
 cargo clippy -q --release --workspace --all-targets -- -D warnings
@@ -32,10 +32,10 @@ cargo test --release --workspace
 export OMV_WORKSPACE_TESTED=1 # the area scripts below skip the cargo tests this just ran
 
 step "main job: the omv live view against the built-in virtual cam (Xvfb), frames saved"
-LIBGL_ALWAYS_SOFTWARE=1 timeout 120 xvfb-run -a cargo run -q --release -p omv -- view --exit-after 5 --quiet
-cargo run -q --release -p omv -- frames --count 3 --out "$CARGO_TARGET_DIR/live_view" --format png
-cargo run -q --release -p openmvproto-vcam --example live_view -- --frames 3 --out "$CARGO_TARGET_DIR/live_view"
-cargo run -q --release -p openmvproto-vcam --example config_channel
+LIBGL_ALWAYS_SOFTWARE=1 timeout 120 xvfb-run -a "$REL/omv" view --exit-after 5 --quiet
+"$REL/omv" frames --count 3 --out "$CARGO_TARGET_DIR/live_view" --format png
+"$REL/examples/save_frames" --frames 3 --out "$CARGO_TARGET_DIR/live_view"
+"$REL/examples/config_channel"
 
 step "fuzz: device and host receive paths (cargo-fuzz, 20 s each)"
 for target in device_rx host_rx; do
@@ -43,16 +43,16 @@ for target in device_rx host_rx; do
 done
 
 step "benchmark: framing throughput against memcpy and CRC-32"
-cargo bench -q --bench framing
+cargo bench -q --workspace --bench framing
 
 step "interop: the real openmv 1.0.7 client against omv-vcam over a pty"
 tests/interop/run.sh
 
 step "benchmark: frame streaming, this client and openmv 1.0.7, same cam, same run, beside the raw pty rate"
-cargo bench -q -p openmvproto-vcam --bench stream
+cargo bench -q --workspace --bench stream
 
 step "benchmark: host cost, a fleet of 64 cams read by one process, request latency against a bare round trip"
-cargo bench -q -p openmvproto-vcam --bench host_cost
+cargo bench -q --workspace --bench host_cost
 
 step "firmware: static library, size, C API tests, emulated Cortex-M7 under QEMU"
 firmware/test.sh --openmv

@@ -92,7 +92,7 @@ KOTLIN_HOME="$NPM_DIR/node_modules/kotlin-compiler"
 # ---- 1. build and generate ----
 
 stage gen scripts/gen-bindings.sh --check
-cargo build --release --locked -p openmvproto-vcam --bin omv-vcam
+scripts/release-build.sh -q # omv-vcam
 
 case "$(uname -s)" in
     Darwin) LIBFILE=libopenmvproto_uniffi.dylib ;;

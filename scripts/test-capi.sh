@@ -35,7 +35,7 @@ scripts/check-header.sh
 
 step "omv-vcam"
 if [ ! -x "$vcam" ]; then
-    cargo build --release -p openmvproto-vcam --bin omv-vcam
+    scripts/release-build.sh
 fi
 echo "$vcam"
 

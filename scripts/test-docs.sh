@@ -101,9 +101,7 @@ fi
 
 # What every stage needs: the cams. Each stage builds the rest it needs itself.
 echo "building the examples, omv-vcam and the firmware library (cargo, release)"
-timeout 1800 cargo build --release -q -p openmvproto-docs --examples
-timeout 1800 cargo build --release -q -p openmvproto-vcam --bin omv-vcam
-timeout 1800 cargo build --release -q -p openmvproto-firmware
+timeout 1800 scripts/release-build.sh -q
 mkdir -p "$BIN"
 
 # ---- cams ----

@@ -33,7 +33,7 @@ if ! "$PY" -c 'import numpy, PIL' 2>/dev/null; then
 fi
 OPENMV_PY=$(timeout 600 scripts/openmv-venv.sh | tail -n 1)
 
-timeout 1800 cargo build --release -q -p omv -p openmvproto-vcam
+timeout 1800 scripts/release-build.sh -q # omv, omv-vcam
 # The test command ran omv's cargo tests with the whole workspace already (OMV_WORKSPACE_TESTED=1).
 if [[ -z ${OMV_WORKSPACE_TESTED:-} ]]; then
     out=$(timeout 1800 cargo test --release -q -p omv 2>&1) || { echo "$out"; echo "FAIL: cargo test -p omv" >&2; exit 1; }

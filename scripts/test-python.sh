@@ -66,7 +66,7 @@ if [[ $("$MATURIN_VENV/bin/maturin" --version 2>/dev/null) != "maturin $MATURIN_
     "$PY312" -m venv --clear "$MATURIN_VENV"
     pip_q "$MATURIN_VENV" "maturin==$MATURIN_VERSION"
 fi
-timeout -k 10 1200 cargo build --release --locked -p openmvproto-vcam --bin omv-vcam
+timeout -k 10 1800 scripts/release-build.sh -q # omv-vcam
 
 # The 3.11 venv comes first: building the wheel with its interpreter lets the source install
 # below reuse the build (pyo3 is rebuilt whenever the interpreter changes).

@@ -1,10 +1,10 @@
-//! Live view: connect to a cam (by default an in-process virtual cam), stream frames and write
+//! Save frames: connect to a cam (by default an in-process virtual cam), stream frames and write
 //! them as PNG files.
 //!
 //! ```text
-//! cargo run --release --example live_view                          # built-in virtual cam
-//! cargo run --release --example live_view -- --port /dev/ttyACM0  # a real cam
-//! cargo run --release --example live_view -- --tcp 127.0.0.1:5000 --frames 30 --out frames
+//! cargo run --release -p openmvproto-vcam --example save_frames             # built-in virtual cam
+//! cargo run --release -p openmvproto-vcam --example save_frames -- --port /dev/ttyACM0
+//! cargo run --release -p openmvproto-vcam --example save_frames -- --tcp 127.0.0.1:5000 --frames 30
 //! ```
 
 use std::path::PathBuf;
@@ -27,7 +27,7 @@ struct Args {
     #[arg(long, default_value_t = 10)]
     frames: u32,
     /// Folder for the PNG files.
-    #[arg(long, default_value = "target/live_view")]
+    #[arg(long, default_value = "target/frames")]
     out: PathBuf,
 }
 
