@@ -33,6 +33,8 @@ struct Log {
     scripts: Vec<Vec<u8>>,
     /// PROTO_SYNC requests received.
     syncs: usize,
+    /// (opcode, flags) of the packet headers in each chunk received, in order.
+    chunks: Vec<Vec<(Opcode, Flags)>>,
 }
 
 /// Commands from a test to its device loop.
@@ -433,6 +435,7 @@ fn serve<'a, 's: 'a>(c: &mut Conn<'_, 'a, 's>, end: &MemoryEnd, ctl: &Receiver<C
             Ok(n) if muted || (drop_next && has_request(&buf[..n])) => drop_next = false,
             Ok(n) => {
                 count_syncs(&buf[..n], c.log);
+                log_headers(&buf[..n], c.log);
                 input.extend_from_slice(&buf[..n]);
             }
             Err(_) => return ConnEnd::Closed,
@@ -488,6 +491,13 @@ fn count_syncs(b: &[u8], log: &Mutex<Log>) {
             log.lock().syncs += 1;
         }
     }
+}
+
+/// Notes the packet headers of a received chunk (host to cam: requests and ACKs only, no
+/// payload that could pass for a header).
+fn log_headers(b: &[u8], log: &Mutex<Log>) {
+    let heads = b.windows(6).filter(|w| w[0] == 0xAA && w[1] == 0xD5);
+    log.lock().chunks.push(heads.map(|w| (Opcode(w[5]), Flags::from_bits_retain(w[4]))).collect());
 }
 
 fn quick() -> Options {
@@ -919,4 +929,41 @@ fn callback_transport_serves_a_camera() {
     pump_stop.store(true, Ordering::Release);
     pump.join().unwrap();
     drop(dev);
+}
+
+#[test]
+fn a_small_frame_is_locked_and_read_in_one_write_and_its_ack_leaves_with_the_unlock() {
+    let (end, dev) = start(Knobs { frames: 3, ..no_lock_interval() });
+    let cam = Camera::connect(end, quick()).unwrap();
+    cam.streaming(true, false, None).unwrap();
+    let want: Vec<u8> = (0..(FRAME_W * FRAME_H) as usize).map(|i| i as u8).collect();
+    for i in 1..=3 {
+        let f = cam.read_frame().unwrap().unwrap_or_else(|| panic!("frame {i}"));
+        assert_eq!(f.data, want, "frame {i}");
+    }
+    let log = dev.log.lock();
+    let with = |pair: [(Opcode, Flags); 2]| log.chunks.iter().filter(|c| c.windows(2).any(|w| w == pair)).count();
+    let request = Flags::empty();
+    // The first frame asks its size; the next two know it and send LOCK and READ together.
+    assert_eq!(with([(Opcode::CHANNEL_LOCK, request), (Opcode::CHANNEL_READ, request)]), 2);
+    // Every READ answer's ACK (the `ack` capability) goes out in the UNLOCK's write.
+    assert_eq!(with([(Opcode::CHANNEL_READ, Flags::ACK), (Opcode::CHANNEL_UNLOCK, request)]), 3);
+    assert_eq!(log.syncs, 1, "no frame cost a resync");
+}
+
+#[test]
+fn a_lock_refused_in_front_of_its_read_costs_no_resync_and_the_frame_comes_later() {
+    let mut knobs = Knobs { frames: 3, ..Knobs::default() };
+    knobs.device.lock_interval = Duration::from_millis(300);
+    let (end, dev) = start(knobs);
+    let cam = Camera::connect(end, quick()).unwrap();
+    cam.streaming(true, false, None).unwrap();
+    assert!(cam.read_frame().unwrap().is_some(), "the first lock is never rate-limited");
+    // Within the lock interval: the LOCK riding in front of the READ is refused BUSY, the
+    // read behind it answered (an unlocked frame) and dropped.
+    assert!(cam.read_frame().unwrap().is_none());
+    let f = cam.wait_frame(Duration::from_secs(3)).unwrap().expect("the frame once the interval passed");
+    assert_eq!((f.width, f.height, f.counter), (FRAME_W, FRAME_H, 2));
+    assert!(cam.is_connected());
+    assert_eq!(dev.log.lock().syncs, 1);
 }
