@@ -260,13 +260,20 @@ fn a_lock_and_the_read_behind_it_leave_in_one_write_and_keep_the_counter_in_step
     }
 }
 
-#[test]
-fn a_refused_lock_still_gets_the_request_behind_it_answered_in_step() {
+/// A connected pair with a CHANNEL_LOCK and a 100-byte CHANNEL_READ of the stream behind it
+/// in flight (nothing published).
+fn connected_with_lock_and_read() -> Pair {
     let mut p = Pair::new(DeviceConfig::default(), wish(true, true, true, true, 4082));
     assert_eq!(p.connect(), Ok(Response::Ack));
-    // Nothing published: the lock is refused, and the read behind it meets no frame.
     p.host.start(p.now, &lead(Opcode::CHANNEL_LOCK, STREAM)).unwrap();
     p.host.start(p.now, &Request::new(Opcode::CHANNEL_READ, STREAM, read_req(0, 100))).unwrap();
+    p
+}
+
+#[test]
+fn a_refused_lock_still_gets_the_request_behind_it_answered_in_step() {
+    let mut p = connected_with_lock_and_read();
+    // Nothing published: the lock is refused, and the read behind it meets no frame.
     assert_eq!(p.complete(), Err(RequestError::Nak(Status::Busy)));
     assert!(matches!(p.complete(), Err(RequestError::Nak(_)) | Ok(Response::Data(_))));
     assert_eq!(data(p.request(Opcode::CHANNEL_POLL, ChannelId(0), vec![])).len(), 4, "still in step");
@@ -274,10 +281,7 @@ fn a_refused_lock_still_gets_the_request_behind_it_answered_in_step() {
 
 #[test]
 fn a_lost_answer_ends_the_request_behind_it_too() {
-    let mut p = Pair::new(DeviceConfig::default(), wish(true, true, true, true, 4082));
-    assert_eq!(p.connect(), Ok(Response::Ack));
-    p.host.start(p.now, &lead(Opcode::CHANNEL_LOCK, STREAM)).unwrap();
-    p.host.start(p.now, &Request::new(Opcode::CHANNEL_READ, STREAM, read_req(0, 100))).unwrap();
+    let mut p = connected_with_lock_and_read();
     let _lost = p.host.poll_transmit().unwrap();
     let at = p.host.poll_at().unwrap();
     p.host.handle_timeout(at);
@@ -292,10 +296,7 @@ fn a_lost_answer_ends_the_request_behind_it_too() {
 
 #[test]
 fn a_resync_reports_the_pair_it_cut_short_once() {
-    let mut p = Pair::new(DeviceConfig::default(), wish(true, true, true, true, 4082));
-    assert_eq!(p.connect(), Ok(Response::Ack));
-    p.host.start(p.now, &lead(Opcode::CHANNEL_LOCK, STREAM)).unwrap();
-    p.host.start(p.now, &Request::new(Opcode::CHANNEL_READ, STREAM, read_req(0, 100))).unwrap();
+    let mut p = connected_with_lock_and_read();
     p.host.resync(p.now);
     assert_eq!(p.host.poll_completion(), Some(Err(RequestError::Aborted)));
     assert_eq!(p.complete(), Ok(Response::Ack), "then the resync's own completion");
