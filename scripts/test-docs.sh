@@ -102,6 +102,9 @@ fi
 # What every stage needs: the cams. Each stage builds the rest it needs itself.
 echo "building the examples, omv-vcam and the firmware library (cargo, release)"
 timeout 1800 scripts/release-build.sh -q
+# The firmware's host library on its own: in the workspace build the core has `std` (the
+# other members want it), which a C program linking the firmware library must not need.
+timeout 1800 cargo build --release -q -p openmvproto-firmware
 mkdir -p "$BIN"
 
 # ---- cams ----
