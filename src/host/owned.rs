@@ -114,7 +114,9 @@ impl<C: Checksum> Host<C> {
         self.m.is_busy()
     }
 
-    /// Sends a request. Its result arrives through [`Host::poll_completion`].
+    /// Sends a request. Its result arrives through [`Host::poll_completion`]. Behind a
+    /// request whose `limit` is 0 (answered by one ACK or NAK) one more may start before
+    /// that answer comes; completions come in order ([`HostMachine::start`]).
     pub fn start(&mut self, now: Instant, req: &Request) -> Result<(), StartError> {
         self.m.start(now, req.opcode, req.channel, &req.payload, req.limit)
     }
