@@ -546,14 +546,16 @@ fn resolve(sh: &Shared, s: &mut Session, ch: Chan<'_>) -> Result<ChannelId> {
 }
 
 fn data_of(sh: &Shared, s: &mut Session, op: Opcode) -> Result<Vec<u8>> {
-    match sh.request(s, op, ChannelId::TRANSPORT, Vec::new())? {
-        Response::Data(d) => Ok(d),
-        Response::Ack => Err(Error::bad(format!("bare ACK to opcode 0x{:02X}", op.0))),
-    }
+    answer_data(sh.request(s, op, ChannelId::TRANSPORT, Vec::new())?, op)
 }
 
 fn channel_data(sh: &Shared, s: &mut Session, op: Opcode, id: ChannelId, payload: Vec<u8>) -> Result<Vec<u8>> {
-    match sh.request(s, op, id, payload)? {
+    answer_data(sh.request(s, op, id, payload)?, op)
+}
+
+/// The data of an answer to `op`, which must carry data.
+fn answer_data(r: Response, op: Opcode) -> Result<Vec<u8>> {
+    match r {
         Response::Data(d) => Ok(d),
         Response::Ack => Err(Error::bad(format!("bare ACK to opcode 0x{:02X}", op.0))),
     }
@@ -582,7 +584,7 @@ fn read_in(sh: &Shared, s: &mut Session, id: ChannelId, offset: u32, len: u32) -
     if len as usize > sh.opts.max_answer {
         return Err(Error::SizeLimit { claimed: len.into(), limit: sh.opts.max_answer });
     }
-    let d = channel_data(sh, s, Opcode::CHANNEL_READ, id, ReadRequest { offset, length: len }.to_bytes().to_vec())?;
+    let d = channel_data(sh, s, Opcode::CHANNEL_READ, id, read_payload(offset, len))?;
     if d.len() != len as usize {
         return Err(Error::bad(format!("read of {len} bytes gave {}", d.len())));
     }
@@ -674,7 +676,7 @@ fn unlock_after<T>(sh: &Shared, s: &mut Session, id: ChannelId, r: Result<T>) ->
 fn read_locked_frame(sh: &Shared, s: &mut Session, id: ChannelId) -> Result<Option<Vec<u8>>> {
     match s.raw_frame_len.take() {
         Some(len) => {
-            let answer = sh.request(s, Opcode::CHANNEL_READ, id, frame_read(len));
+            let answer = sh.request(s, Opcode::CHANNEL_READ, id, read_payload(0, len));
             read_rest_of_frame(sh, s, id, answer)
         }
         None => read_sized_frame(sh, s, id),
@@ -686,7 +688,7 @@ fn read_locked_frame(sh: &Shared, s: &mut Session, id: ChannelId) -> Result<Opti
 /// costs the cam one packet of reading, whose answer is dropped.
 fn lock_and_read_frame(sh: &Shared, s: &mut Session, id: ChannelId, len: u32) -> Result<Option<Option<Vec<u8>>>> {
     s.raw_frame_len = None;
-    let read = Request::new(Opcode::CHANNEL_READ, id, frame_read(len));
+    let read = Request::new(Opcode::CHANNEL_READ, id, read_payload(0, len));
     let (lock, answer) = sh.request_pair(s, (Opcode::CHANNEL_LOCK, id), read)?;
     if !busy_is_no(lock)? {
         // Read while not locked: not a frame to show. A NAK is the cam's refusal; anything
@@ -703,9 +705,9 @@ fn lock_and_read_frame(sh: &Shared, s: &mut Session, id: ChannelId, len: u32) ->
     unlock_after(sh, s, id, r)
 }
 
-/// A CHANNEL_READ of a stream frame from offset 0.
-fn frame_read(len: u32) -> Vec<u8> {
-    ReadRequest { offset: 0, length: len }.to_bytes().to_vec()
+/// A CHANNEL_READ request's payload.
+fn read_payload(offset: u32, length: u32) -> Vec<u8> {
+    ReadRequest { offset, length }.to_bytes().to_vec()
 }
 
 /// The frame from the answer to a read of the last raw frame's length: completed or cut to
@@ -717,8 +719,8 @@ fn read_rest_of_frame(
     id: ChannelId,
     answer: Result<Response>,
 ) -> Result<Option<Vec<u8>>> {
-    match answer {
-        Ok(Response::Data(mut d)) => {
+    match answer.and_then(|r| answer_data(r, Opcode::CHANNEL_READ)) {
+        Ok(mut d) => {
             if let Some(need) = raw_frame_len(&d) {
                 if need as usize > d.len() {
                     let rest = read_in(sh, s, id, d.len() as u32, need - d.len() as u32)?;
@@ -730,7 +732,6 @@ fn read_rest_of_frame(
             }
             // Not a raw frame any more: ask its size.
         }
-        Ok(Response::Ack) => return Err(Error::bad("bare ACK to a CHANNEL_READ")),
         Err(Error::Nak(Status::Invalid | Status::Failed)) => {}
         Err(e) => return Err(e),
     }
