@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use openmvproto::device::DeviceConfig;
-use openmvproto::framing::{encode, Checksum, Decoder, FastCrc, Flags, Header, Role};
+use openmvproto::framing::{encode, Checksum, Decoder, FastCrc, Flags, FrameError, Header, Role};
 use openmvproto::host::HostConfig;
 use openmvproto::{ChannelId, Instant, Opcode};
 use proptest::prelude::*;
@@ -35,8 +35,43 @@ fn wire() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(piece, 0..12).prop_map(|v| v.concat())
 }
 
+/// What a decoder hands out for `bytes` fed in `chunk`-byte pieces, and its counters.
+type Decoded = (Vec<Result<(Header, Vec<u8>), FrameError>>, u32, u32);
+
+fn decode_all<const IN_PLACE: bool>(role: Role, bytes: &[u8], chunk: usize, crc: bool, seq: Option<u8>) -> Decoded {
+    let mut dec = Decoder::<512, IN_PLACE>::new(role);
+    dec.set_crc(crc);
+    dec.set_expected_seq(seq);
+    let mut out = Vec::new();
+    for piece in bytes.chunks(chunk) {
+        let mut rest = piece;
+        loop {
+            let (used, res) = dec.feed(rest, &FastCrc);
+            match res {
+                Some(Ok(p)) => out.push(Ok((p.header, p.payload.to_vec()))),
+                Some(Err(e)) => out.push(Err(e)),
+                None if used == 0 => break,
+                None => {}
+            }
+            rest = &rest[used..];
+        }
+    }
+    (out, dec.skipped_bytes, dec.header_errors)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The copying decoder (the device's) and the in-place one (the host's) are one decoder:
+    /// the same packets and errors, in the same order, and the same counts, for any bytes.
+    #[test]
+    fn copying_and_in_place_decoders_agree(bytes in wire(), chunk in 1usize..600, crc in any::<bool>(), seq in proptest::option::of(any::<u8>())) {
+        for role in [Role::Device, Role::Host] {
+            let in_place = decode_all::<true>(role, &bytes, chunk, crc, seq);
+            let copying = decode_all::<false>(role, &bytes, chunk, crc, seq);
+            prop_assert_eq!(copying, in_place);
+        }
+    }
 
     #[test]
     fn decoders_never_panic(bytes in wire(), chunk in 1usize..64, crc in any::<bool>(), seq in proptest::option::of(any::<u8>())) {

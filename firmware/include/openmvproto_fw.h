@@ -252,8 +252,8 @@ typedef struct {
   // Required.
   omv_fw_write_fn write;
   void *write_user;
-  // A hardware CRC unit: both or neither (then a 1.5 KiB-table software CRC is used; a
-  // build with the `hw-crc` feature has no software CRC and requires both).
+  // A hardware CRC unit: both or neither (then a software CRC with one 1 KiB table is
+  // used; a build with the `hw-crc` feature has no software CRC and requires both).
   omv_fw_crc16_fn crc16;
   omv_fw_crc32_fn crc32;
   void *crc_user;

@@ -152,17 +152,8 @@ pub unsafe extern "C" fn omv_fw_channel_register(
     ops: *const ChannelOps,
     user: *mut c_void,
 ) -> i32 {
-    if ops.is_null() {
-        return OMV_FW_ERR_NULL;
-    }
     // SAFETY: forwarded caller contracts.
-    unsafe {
-        let name = match name_str(name) {
-            Ok(n) => n,
-            Err(e) => return e,
-        };
-        with(fw, |c| c.register_c(None, name, ops, user, ChannelFlags::empty()))
-    }
+    unsafe { register(fw, None, name, ops, user, 0) }
 }
 
 /// Registers a channel at a fixed id (1 stdin, 2 stdout, 3 stream, 4 profile); returns the
@@ -179,6 +170,23 @@ pub unsafe extern "C" fn omv_fw_channel_register_static(
     user: *mut c_void,
     extra_flags: u8,
 ) -> i32 {
+    // SAFETY: forwarded caller contracts.
+    unsafe { register(fw, Some(id), name, ops, user, extra_flags) }
+}
+
+/// Both registrations: the argument checks once, then `Ctx::register_c`.
+///
+/// # Safety
+/// As `omv_fw_channel_register`.
+#[inline(never)]
+unsafe fn register(
+    fw: *mut Instance,
+    id: Option<u8>,
+    name: *const c_char,
+    ops: *const ChannelOps,
+    user: *mut c_void,
+    extra_flags: u8,
+) -> i32 {
     if ops.is_null() {
         return OMV_FW_ERR_NULL;
     }
@@ -189,7 +197,7 @@ pub unsafe extern "C" fn omv_fw_channel_register_static(
             Ok(n) => n,
             Err(e) => return e,
         };
-        with(fw, |c| c.register_c(Some(id), name, ops, user, extra))
+        with(fw, |c| c.register_c(id, name, ops, user, extra))
     }
 }
 

@@ -93,22 +93,23 @@ impl Channel for CChannel {
         (n > 0).then_some(n.min(4))
     }
 
+    /// A copy of what `readp` lends, else (none, or NULL) through `read`.
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Status> {
-        let f = self.ops().read.ok_or(Status::Invalid)?;
+        let o = self.ops();
+        if let Some(f) = o.readp {
+            // SAFETY: as in `poll`.
+            let p = unsafe { f(self.user, offset, buf.len()) };
+            if !p.is_null() {
+                // SAFETY: the readp contract: `buf.len()` readable bytes at `p`, unchanged
+                // until the next call into the engine, and not inside `buf` (the engine's
+                // own packet buffer).
+                unsafe { core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) };
+                return Ok(());
+            }
+        }
+        let f = o.read.ok_or(Status::Invalid)?;
         // SAFETY: as in `poll`; `buf` is writable for `buf.len()` bytes.
         status(unsafe { f(self.user, offset, buf.as_mut_ptr(), buf.len()) })
-    }
-
-    fn readp(&mut self, offset: u32, len: usize) -> Option<&[u8]> {
-        let f = self.ops().readp?;
-        // SAFETY: as in `poll`.
-        let p = unsafe { f(self.user, offset, len) };
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: the readp contract: `len` readable bytes at `p`, unchanged until the next call
-        // into the engine; the slice is copied into a packet before this call returns to C.
-        Some(unsafe { core::slice::from_raw_parts(p, len) })
     }
 
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), Status> {

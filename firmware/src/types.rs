@@ -104,8 +104,8 @@ pub struct Hooks {
     /// Required.
     pub write: WriteFn,
     pub write_user: *mut c_void,
-    /// A hardware CRC unit: both or neither (then a 1.5 KiB-table software CRC is used; a
-    /// build with the `hw-crc` feature has no software CRC and requires both).
+    /// A hardware CRC unit: both or neither (then a software CRC with one 1 KiB table is
+    /// used; a build with the `hw-crc` feature has no software CRC and requires both).
     pub crc16: Crc16Fn,
     pub crc32: Crc32Fn,
     pub crc_user: *mut c_void,

@@ -558,12 +558,6 @@ impl<H: ControlsHandler> Channel for ControlsChannel<'_, H> {
         Some(self.out_len as u32)
     }
 
-    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Status> {
-        let src = self.readp(offset, buf.len()).ok_or(Status::Invalid)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-
     fn readp(&mut self, offset: u32, len: usize) -> Option<&[u8]> {
         let start = offset as usize;
         let end = start.checked_add(len).filter(|&e| e <= self.out_len)?;

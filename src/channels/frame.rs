@@ -150,12 +150,6 @@ impl Channel for FrameChannel<'_> {
         self.buf.get(start..end)
     }
 
-    fn read(&mut self, offset: u32, out: &mut [u8]) -> Result<(), Status> {
-        let src = self.readp(offset, out.len()).ok_or(Status::Invalid)?;
-        out.copy_from_slice(src);
-        Ok(())
-    }
-
     fn ioctl(&mut self, request: u32, arg: &[u8]) -> Result<(), Status> {
         match request {
             ioctl::STREAM_CTRL => self.streaming = ioctl_u32(arg)? != 0,

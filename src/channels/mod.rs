@@ -53,14 +53,20 @@ pub trait Channel {
         None
     }
 
-    /// Copies `buf.len()` bytes from `offset` into `buf`.
+    /// Copies `buf.len()` bytes from `offset` into `buf`; what the device calls for
+    /// CHANNEL_READ. By default a copy of what [`Channel::readp`] lends.
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Status> {
-        let _ = (offset, buf);
-        Err(Status::Invalid)
+        match self.readp(offset, buf.len()) {
+            Some(src) if src.len() == buf.len() => {
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+            _ => Err(Status::Invalid),
+        }
     }
 
-    /// Zero-copy read: the channel's own bytes at `offset..offset + len`, if it can lend them.
-    /// The device tries this before [`Channel::read`].
+    /// The channel's own bytes at `offset..offset + len`, if it can lend them: a channel
+    /// that keeps its data in memory implements this and gets [`Channel::read`] for free.
     fn readp(&mut self, offset: u32, len: usize) -> Option<&[u8]> {
         let _ = (offset, len);
         None

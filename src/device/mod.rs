@@ -95,11 +95,19 @@ fn channel_need(op: Opcode) -> Option<ChannelFlags> {
     })
 }
 
-/// A data answer still being sent, fragment by fragment.
+/// An answer still being sent, fragment by fragment: channel data for CHANNEL_READ, else a
+/// small answer, rendered whole again for each fragment (one fragment loop for both).
 #[derive(Clone, Copy, Debug)]
-enum Job {
-    Small { header: Header, sent: usize },
-    Read { channel: ChannelId, offset: u32, remaining: u32, first: bool },
+struct Job {
+    /// The request's opcode and channel.
+    opcode: Opcode,
+    channel: ChannelId,
+    /// The next byte to send: in the channel, or in the rendered answer.
+    offset: u32,
+    /// Bytes still to send after the next fragment (a read's, until it is rendered).
+    remaining: u32,
+    /// No fragment has been sent: a failure is the request's own status, later ones FAILED.
+    first: bool,
 }
 
 /// A device engine with an `N`-byte receive packet buffer and a `T`-byte transmit buffer
@@ -108,7 +116,8 @@ enum Job {
 /// 512-byte fragments), which lets a cam keep one full-size buffer only, for requests.
 #[derive(Debug)]
 pub struct Device<C: Checksum = FastCrc, const N: usize = 4096, const T: usize = N> {
-    decoder: Decoder<N>,
+    /// Copying: one decode path (requests are small; a cam's flash matters more).
+    decoder: Decoder<N, false>,
     core: Core<C, T>,
 }
 
@@ -375,8 +384,9 @@ impl<C: Checksum, const T: usize> Core<C, T> {
 
     fn emit_event(&mut self) -> bool {
         // The queue is kept packed from index 0: take the oldest, shift the rest forward.
-        let Some(ev) = self.events[0].take() else { return false };
-        self.events.rotate_left(1);
+        let Some(ev) = self.events[0] else { return false };
+        self.events.copy_within(1.., 0);
+        self.events[EVENT_QUEUE - 1] = None;
         if !self.caps.events() {
             return false;
         }
@@ -549,7 +559,7 @@ impl<C: Checksum, const T: usize> Core<C, T> {
     }
 
     fn start_small(&mut self, h: Header) {
-        self.job = Some(Job::Small { header: h, sent: 0 });
+        self.job = Some(Job { opcode: h.opcode, channel: h.channel, offset: 0, remaining: 0, first: true });
         self.tx_ready = false;
     }
 
@@ -561,7 +571,8 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         if c.size().is_some_and(|s| end > s as u64) {
             return Some(Err(Status::Invalid));
         }
-        self.job = Some(Job::Read { channel: h.channel, offset: rq.offset, remaining: rq.length, first: true });
+        self.job =
+            Some(Job { opcode: h.opcode, channel: h.channel, offset: rq.offset, remaining: rq.length, first: true });
         None
     }
 
@@ -622,71 +633,66 @@ impl<C: Checksum, const T: usize> Core<C, T> {
 
     /// Produces the next packet of the current answer into `tx`.
     fn emit_fragment(&mut self, reg: &mut Registry<'_>) {
-        let Some(job) = self.job else { return };
+        let Some(mut job) = self.job else { return };
         let max = (self.caps.max_payload as usize).min(T - HEADER_LEN - crate::framing::PAYLOAD_CRC_LEN);
-        match job {
-            Job::Small { header, sent } => {
-                let caps = Caps { max_payload: self.config.caps.max_payload, ..self.caps };
-                let stats = &self.stats;
-                // Rendered whole into `tx` when it holds every small answer (then the fragment
-                // is moved to the front), else on the stack; `T` is a constant, so each build
-                // keeps one of the two.
-                let rendered = match self.tx[HEADER_LEN..].first_chunk_mut::<SMALL_ANSWER_MAX>() {
-                    Some(out) => Self::render_small(&header, caps, stats, reg, out).map(|total| (total, None)),
-                    None => {
-                        let mut scratch = [0u8; SMALL_ANSWER_MAX];
-                        Self::render_small(&header, caps, stats, reg, &mut scratch).map(|total| (total, Some(scratch)))
-                    }
-                };
-                let (total, scratch) = match rendered {
-                    Ok(r) => r,
-                    Err(s) => {
-                        self.job = None;
-                        return self.nak(&header, s);
-                    }
-                };
-                let sent = sent.min(total);
-                let n = (total - sent).min(max);
-                match scratch {
-                    None => self.tx.copy_within(HEADER_LEN + sent..HEADER_LEN + sent + n, HEADER_LEN),
-                    Some(b) => self.tx[HEADER_LEN..HEADER_LEN + n].copy_from_slice(&b[sent..sent + n]),
-                }
-                let more = sent + n < total;
-                self.job = more.then_some(Job::Small { header, sent: sent + n });
-                let flags = if more { Flags::FRAGMENT } else { Flags::empty() };
-                self.send_answer(header.opcode, header.channel, flags, n);
+        let h = Header { seq: 0, channel: job.channel, flags: Flags::empty(), opcode: job.opcode, length: 0 };
+        let r = if job.opcode == Opcode::CHANNEL_READ {
+            let n = (job.remaining as usize).min(max.min(self.config.fragment_size.max(1) as usize));
+            job.remaining -= n as u32;
+            // Straight into the packet: a lent slice (`readp`) would be copied here all the same.
+            let dst = &mut self.tx[HEADER_LEN..HEADER_LEN + n];
+            match reg.get(job.channel) {
+                Some(c) => c.read(job.offset, dst).map(|()| n),
+                None => Err(Status::Invalid),
             }
-            Job::Read { channel, offset, remaining, first } => {
-                let frag = max.min(self.config.fragment_size.max(1) as usize);
-                let n = (remaining as usize).min(frag);
-                let h = Header { seq: 0, channel, flags: Flags::empty(), opcode: Opcode::CHANNEL_READ, length: 0 };
-                let dst = &mut self.tx[HEADER_LEN..HEADER_LEN + n];
-                let r = match reg.get(channel) {
-                    Some(c) => match c.readp(offset, n) {
-                        Some(src) if src.len() == n => {
-                            dst.copy_from_slice(src);
-                            Ok(())
-                        }
-                        _ => c.read(offset, dst),
-                    },
-                    None => Err(Status::Invalid),
-                };
-                if let Err(s) = r {
-                    self.job = None;
-                    let s = if first { s } else { Status::Failed };
-                    return self.nak(&h, s);
-                }
-                let left = remaining - n as u32;
-                let more = left > 0;
-                self.job = more.then_some(Job::Read {
-                    channel,
-                    offset: offset.wrapping_add(n as u32),
-                    remaining: left,
-                    first: false,
-                });
+        } else {
+            self.small_fragment(&h, &mut job, max, reg)
+        };
+        match r {
+            Ok(n) => {
+                job.offset = job.offset.wrapping_add(n as u32);
+                job.first = false;
+                let more = job.remaining > 0;
+                self.job = more.then_some(job);
                 let flags = if more { Flags::FRAGMENT } else { Flags::empty() };
-                self.send_answer(Opcode::CHANNEL_READ, channel, flags, n);
+                self.send_answer(job.opcode, job.channel, flags, n);
+            }
+            Err(s) => {
+                self.job = None;
+                self.nak(&h, if job.first { s } else { Status::Failed });
             }
         }
+    }
+
+    /// Renders a small answer and moves the fragment at `job.offset` to the front of the
+    /// payload area; sets what remains after it. Returns the fragment's length.
+    #[inline(always)] // one caller; out of line it cost 116 B of flash (spills of the job)
+    fn small_fragment(
+        &mut self,
+        h: &Header,
+        job: &mut Job,
+        max: usize,
+        reg: &mut Registry<'_>,
+    ) -> Result<usize, Status> {
+        let caps = Caps { max_payload: self.config.caps.max_payload, ..self.caps };
+        let stats = &self.stats;
+        // Rendered whole into `tx` when it holds every small answer (then the fragment is
+        // moved to the front), else on the stack; `T` is a constant, so each build keeps one
+        // of the two.
+        let (total, scratch) = match self.tx[HEADER_LEN..].first_chunk_mut::<SMALL_ANSWER_MAX>() {
+            Some(out) => (Self::render_small(h, caps, stats, reg, out)?, None),
+            None => {
+                let mut scratch = [0u8; SMALL_ANSWER_MAX];
+                (Self::render_small(h, caps, stats, reg, &mut scratch)?, Some(scratch))
+            }
+        };
+        let sent = (job.offset as usize).min(total);
+        let n = (total - sent).min(max);
+        match scratch {
+            None => self.tx.copy_within(HEADER_LEN + sent..HEADER_LEN + sent + n, HEADER_LEN),
+            Some(b) => self.tx[HEADER_LEN..HEADER_LEN + n].copy_from_slice(&b[sent..sent + n]),
+        }
+        job.remaining = (total - sent - n) as u32;
+        Ok(n)
     }
 }

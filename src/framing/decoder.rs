@@ -77,9 +77,12 @@ enum Found {
     Error(FrameError),
 }
 
-/// A streaming packet decoder with an `N`-byte packet buffer.
+/// A streaming packet decoder with an `N`-byte packet buffer. `IN_PLACE`: a packet wholly
+/// inside one input chunk is handed out from the chunk, not copied (the host's choice, for
+/// throughput); without it every packet goes through the buffer, one path only, which is
+/// what a cam's flash wants (its requests are small and arrive in UART-sized chunks).
 #[derive(Debug)]
-pub struct Decoder<const N: usize> {
+pub struct Decoder<const N: usize, const IN_PLACE: bool = true> {
     buf: [u8; N],
     /// The held bytes are `buf[start..len]`, starting at a packet candidate. Dropping bytes
     /// moves `start` (no copy), so garbage costs linear time; the held bytes move to the
@@ -104,7 +107,7 @@ pub struct Decoder<const N: usize> {
     pub header_errors: u32,
 }
 
-impl<const N: usize> Decoder<N> {
+impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
     /// The largest payload `N` holds (and a length field can claim).
     const LIMIT: u16 = if max_payload_for(N) > u16::MAX as usize { u16::MAX } else { max_payload_for(N) as u16 };
 
@@ -215,6 +218,9 @@ impl<const N: usize> Decoder<N> {
     }
 
     fn locate(&mut self, input: &[u8], crc: &dyn Checksum) -> (usize, Found) {
+        if !IN_PLACE {
+            return self.locate_copying(input, crc);
+        }
         let mut used = 0;
         // Complete what the buffer holds, taking only the bytes each decision needs.
         while self.len > 0 {
@@ -229,6 +235,8 @@ impl<const N: usize> Decoder<N> {
                     self.len += n;
                     used += n;
                 }
+                // The buffer emptied: the rest of the input is decoded in place below.
+                Err(Found::None) => break,
                 Err(found) => return (used, found),
             }
         }
@@ -259,6 +267,36 @@ impl<const N: usize> Decoder<N> {
             }
         }
         (input.len(), Found::None)
+    }
+
+    /// `locate` without in-place decoding: garbage before a candidate is skipped in the
+    /// input, and a candidate's bytes are taken into the buffer, where `examine_buffer` decides.
+    fn locate_copying(&mut self, input: &[u8], crc: &dyn Checksum) -> (usize, Found) {
+        let mut used = 0;
+        loop {
+            if self.len == 0 {
+                let rest = &input[used..];
+                let Some(p) = find_sync_start(rest) else {
+                    self.skip(rest.len());
+                    return (input.len(), Found::None);
+                };
+                self.skip(p);
+                used += p + 1;
+                self.keep(&rest[p..p + 1]);
+            }
+            match self.examine_buffer(crc) {
+                Ok(_) if used == input.len() => return (used, self.scan_stall_for_sync(crc)),
+                Ok(need) => {
+                    let n = need.min(input.len() - used);
+                    self.make_room(n);
+                    self.buf[self.len..self.len + n].copy_from_slice(&input[used..used + n]);
+                    self.len += n;
+                    used += n;
+                }
+                Err(Found::None) => {} // the buffer emptied: on with the input
+                Err(found) => return (used, found),
+            }
+        }
     }
 
     /// Looks at the buffered bytes: `Ok(n)` when `n` more bytes are needed, `Err` with what was

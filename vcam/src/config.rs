@@ -66,12 +66,6 @@ impl Channel for ConfigChannel {
         self.value.get(start..end)
     }
 
-    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Status> {
-        let src = self.readp(offset, buf.len()).ok_or(Status::Invalid)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), Status> {
         let off = usize::try_from(offset).map_err(|_| Status::Invalid)?;
         let end = off.checked_add(data.len()).ok_or(Status::Failed)?;

@@ -65,12 +65,6 @@ impl Channel for TicksChannel {
         }
         self.latched.get(start..end)
     }
-
-    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Status> {
-        let src = self.readp(offset, buf.len()).ok_or(Status::Invalid)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
 }
 
 #[cfg(test)]
