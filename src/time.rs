@@ -24,6 +24,12 @@ impl Instant {
     }
 }
 
+/// A `Duration` in whole milliseconds, saturating at `u32::MAX` (about 49.7 days): how the
+/// engines' configurations take times.
+pub fn millis_u32(d: Duration) -> u32 {
+    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
+}
+
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, d: Duration) -> Instant {

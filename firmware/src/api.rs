@@ -15,9 +15,10 @@ use crate::types::*;
 
 /// # Safety
 /// `fw` is NULL or a live handle; main loop only.
-pub(crate) unsafe fn with(fw: *mut Instance, mut f: impl FnMut(&mut Ctx<'_>) -> i32) -> i32 {
+#[inline(always)]
+pub(crate) unsafe fn with(fw: *mut Instance, f: impl FnOnce(&mut Ctx<'_>) -> i32) -> i32 {
     // SAFETY: forwarded caller contract.
-    unsafe { instance::enter(fw, &mut f) }
+    unsafe { instance::enter(fw, f) }
 }
 
 /// A channel name: NUL-terminated, at most 13 bytes, ASCII (as the reference firmware's

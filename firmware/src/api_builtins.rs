@@ -48,9 +48,7 @@ unsafe fn builtin(fw: *mut Instance, id: u8, buf: *mut u8, len: usize) -> i32 {
             Ok(b) => b,
             Err(e) => return e,
         };
-        // FnMut: hand the buffer over once.
-        let mut buf = Some(buf);
-        with(fw, |c| buf.take().map_or(OMV_FW_ERR_STATE, |b| c.register_builtin(id, b)))
+        with(fw, |c| c.register_builtin(id, buf))
     }
 }
 

@@ -8,7 +8,7 @@ use openmvproto::device::Board;
 use openmvproto::framing::payload::{HwCaps, MemoryEntry, Semver, SysInfo as WireSysInfo, Version};
 use openmvproto::framing::Status;
 
-use crate::types::{BoardInfo, ChannelOps, MemoryPool};
+use crate::types::{BoardInfo, ChannelOps, MemoryPool, SysInfo};
 
 /// A protocol status from a C callback's result (0 success; unknown or negative: FAILED).
 #[inline(never)] // shared by read, write and ioctl
@@ -128,6 +128,22 @@ impl Channel for CChannel {
 /// Pools SYS_MEMORY reports at most (the engine's own limit).
 const MEMORY_POOLS: usize = 8;
 
+// The C system information is the engine's, field for field (both `repr(C)`).
+const _: () = {
+    use core::mem::{align_of, offset_of, size_of};
+    assert!(size_of::<SysInfo>() == size_of::<WireSysInfo>());
+    assert!(align_of::<SysInfo>() == align_of::<WireSysInfo>());
+    assert!(offset_of!(SysInfo, cpu_id) == offset_of!(WireSysInfo, cpu_id));
+    assert!(offset_of!(SysInfo, dev_id) == offset_of!(WireSysInfo, dev_id));
+    assert!(offset_of!(SysInfo, usb_id) == offset_of!(WireSysInfo, usb_id));
+    assert!(offset_of!(SysInfo, chip_id) == offset_of!(WireSysInfo, chip_id));
+    assert!(offset_of!(SysInfo, hw_caps) == offset_of!(WireSysInfo, hw_caps));
+    assert!(offset_of!(SysInfo, flash_kb) == offset_of!(WireSysInfo, flash_kb));
+    assert!(offset_of!(SysInfo, ram_kb) == offset_of!(WireSysInfo, ram_kb));
+    assert!(offset_of!(SysInfo, framebuffer_kb) == offset_of!(WireSysInfo, framebuffer_kb));
+    assert!(offset_of!(SysInfo, stream_buffer_kb) == offset_of!(WireSysInfo, stream_buffer_kb));
+};
+
 // The C pool is the engine's entry, field for field (both `repr(C)`).
 const _: () = {
     use core::mem::{align_of, offset_of, size_of};
@@ -160,22 +176,13 @@ impl Board for CBoard {
     }
 
     fn sys_info(&self) -> WireSysInfo {
-        let i = &self.info.info;
-        let mut hw_caps = i.hw_caps;
+        // SAFETY: the C struct is the engine's, field for field (checked at compile time
+        // above), and any bytes are valid for both (integers only).
+        let mut i: WireSysInfo = unsafe { core::mem::transmute(self.info.info) };
         if self.hw_crc {
-            hw_caps[0] |= HwCaps::HW_CRC.bits();
+            i.hw_caps[0] |= HwCaps::HW_CRC.bits();
         }
-        WireSysInfo {
-            cpu_id: i.cpu_id,
-            dev_id: i.dev_id,
-            usb_id: i.usb_id,
-            chip_id: i.chip_id,
-            hw_caps,
-            flash_kb: i.flash_kb,
-            ram_kb: i.ram_kb,
-            framebuffer_kb: i.framebuffer_kb,
-            stream_buffer_kb: i.stream_buffer_kb,
-        }
+        i
     }
 
     fn memory(&self, out: &mut [MemoryEntry]) -> usize {

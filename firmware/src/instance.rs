@@ -10,10 +10,9 @@ use core::cell::Cell;
 use core::ffi::c_void;
 use core::mem::{align_of, size_of, MaybeUninit};
 use core::ptr::{addr_of, addr_of_mut};
-use core::time::Duration;
 
 use openmvproto::channels::{Channel, ChannelFlags, FrameChannel, RingChannel, ScriptChannel};
-use openmvproto::device::{Device, DeviceConfig, Event, EventError, Registry, RegistryError, FIRST_DYNAMIC_ID};
+use openmvproto::device::{Device, DeviceConfig, Event, EventError, Registry, RegistryError};
 use openmvproto::framing::payload::{event, CapFlags, Caps};
 use openmvproto::framing::{max_payload_for, ChannelId, MIN_MAX_PAYLOAD};
 use openmvproto::reliability::RetransmitPolicy;
@@ -76,11 +75,8 @@ pub fn device_config(c: &Config) -> Result<DeviceConfig, i32> {
     let frag = if c.read_fragment_size == 0 { max_payload } else { c.read_fragment_size.min(max_payload) };
     Ok(DeviceConfig {
         caps: Caps { flags, max_payload },
-        retransmit: RetransmitPolicy {
-            timeout: Duration::from_millis(c.retransmit_timeout_ms.into()),
-            retries: c.retransmit_count,
-        },
-        lock_interval: Duration::from_millis(c.lock_interval_ms.into()),
+        retransmit: RetransmitPolicy { timeout_ms: c.retransmit_timeout_ms, retries: c.retransmit_count },
+        lock_interval_ms: c.lock_interval_ms,
         fragment_size: frag,
     })
 }
@@ -92,8 +88,8 @@ pub fn default_config() -> Config {
         max_payload: d.caps.max_payload,
         read_fragment_size: 512,
         retransmit_count: d.retransmit.retries,
-        retransmit_timeout_ms: d.retransmit.timeout.as_millis() as u32,
-        lock_interval_ms: d.lock_interval.as_millis() as u32,
+        retransmit_timeout_ms: d.retransmit.timeout_ms,
+        lock_interval_ms: d.lock_interval_ms,
     }
 }
 
@@ -169,42 +165,45 @@ pub unsafe fn rx_ring<'a>(fw: *mut Instance) -> Result<&'a SpscRing, i32> {
 }
 
 /// Runs `f` with the main-loop view of the instance, refusing re-entry from a callback;
-/// returns its result or the negative error. Not generic; the checks are out of line
-/// (`claim`), so each export adds only a call and the release.
+/// returns its result or the negative error. The checks are out of line (`claim`, which
+/// answers in one register), so each export adds only a call, a test and the release.
 ///
 /// # Safety
 /// `fw` is NULL or a handle from [`init`] whose storage is still valid, used from the main
 /// loop only (one thread).
-pub unsafe fn enter(fw: *mut Instance, f: &mut dyn FnMut(&mut Ctx<'_>) -> i32) -> i32 {
+#[inline(always)]
+pub unsafe fn enter(fw: *mut Instance, f: impl FnOnce(&mut Ctx<'_>) -> i32) -> i32 {
     // SAFETY: caller contract.
-    let mut ctx = match unsafe { claim(fw) } {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
+    let e = unsafe { claim(fw) };
+    if e != OMV_FW_OK {
+        return e;
+    }
+    // SAFETY: `claim` checked the handle and set `busy`, so this is the only main-loop view
+    // until `busy` is cleared below. `engine` is a field disjoint from everything the
+    // registry borrows and from the ring, which is only ever shared.
+    let mut ctx = unsafe { Ctx { inst: fw, engine: &mut *addr_of_mut!((*fw).engine), rx: &*addr_of!((*fw).rx) } };
     let r = f(&mut ctx);
     // SAFETY: `claim` checked the handle; `busy` is a Cell touched only from the main loop.
     unsafe { (*addr_of!((*fw).busy)).set(false) };
     r
 }
 
-/// The handle and re-entry checks of `enter`: the main-loop view, with `busy` set.
+/// The handle and re-entry checks of `enter`: OMV_FW_OK with `busy` set, or the error.
 ///
 /// # Safety
 /// As for `enter`.
 #[inline(never)]
-unsafe fn claim<'a>(fw: *mut Instance) -> Result<Ctx<'a>, i32> {
+unsafe fn claim(fw: *mut Instance) -> i32 {
     // SAFETY: caller contract, as for `rx_ring`.
-    let rx = unsafe { rx_ring(fw) }?;
+    if let Err(e) = unsafe { rx_ring(fw) } {
+        return e;
+    }
     // SAFETY: `busy` is a Cell touched only from the main loop; shared access is enough.
     let busy = unsafe { &*addr_of!((*fw).busy) };
     if busy.replace(true) {
-        return Err(OMV_FW_ERR_REENTERED);
+        return OMV_FW_ERR_REENTERED;
     }
-    // SAFETY: not re-entered (checked above), so this is the only reference to `engine` until
-    // `enter` clears `busy`; it is a field disjoint from everything the registry borrows and
-    // from the ring.
-    let engine = unsafe { &mut *addr_of_mut!((*fw).engine) };
-    Ok(Ctx { inst: fw, engine, rx })
+    OMV_FW_OK
 }
 
 /// The main-loop view of one instance.
@@ -287,9 +286,7 @@ impl Ctx<'_> {
         extra: ChannelFlags,
     ) -> i32 {
         let reg = &mut self.engine.registry;
-        if id.is_some_and(|i| !(1..FIRST_DYNAMIC_ID).contains(&i) || reg.get(ChannelId(i)).is_some()) {
-            return OMV_FW_ERR_ID;
-        }
+        // (The registry refuses a bad or taken id, and the glue entry is released again.)
         // SAFETY: read-only look at the glue table: free entries are borrowed by nobody.
         let free = unsafe { (*addr_of!((*self.inst).glue)).iter().position(|g| g.is_free()) };
         let Some(at) = free else { return OMV_FW_ERR_FULL };

@@ -8,7 +8,6 @@
 
 use std::ffi::{c_char, c_void};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -403,11 +402,8 @@ pub unsafe extern "C" fn omv_device_new(
         let defaults = DeviceConfig::default();
         let dc = DeviceConfig {
             caps: Caps { max_payload: cfg.max_payload, ..defaults.caps },
-            retransmit: RetransmitPolicy {
-                timeout: Duration::from_millis(u64::from(cfg.rtx_timeout_ms)),
-                retries: cfg.rtx_retries,
-            },
-            lock_interval: Duration::from_millis(u64::from(cfg.lock_interval_ms)),
+            retransmit: RetransmitPolicy { timeout_ms: cfg.rtx_timeout_ms, retries: cfg.rtx_retries },
+            lock_interval_ms: cfg.lock_interval_ms,
             fragment_size: cfg.fragment_size,
         };
         let engine = Box::new(Device::new(dc, FastCrc));
@@ -443,9 +439,9 @@ fn default_config() -> omv_device_config {
         struct_size: std::mem::size_of::<omv_device_config>(),
         max_payload: d.caps.max_payload,
         fragment_size: d.fragment_size,
-        rtx_timeout_ms: u32::try_from(d.retransmit.timeout.as_millis()).unwrap_or(u32::MAX),
+        rtx_timeout_ms: d.retransmit.timeout_ms,
         rtx_retries: d.retransmit.retries,
-        lock_interval_ms: u32::try_from(d.lock_interval.as_millis()).unwrap_or(u32::MAX),
+        lock_interval_ms: d.lock_interval_ms,
         version: Version { protocol: Version::PROTOCOL, ..Version::default() }.into(),
         system_info: omv_system_info::default(),
     }

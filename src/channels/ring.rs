@@ -36,25 +36,22 @@ impl<'a> RingChannel<'a> {
         self.len * 2 >= self.buf.len()
     }
 
-    /// Appends output, dropping the oldest bytes if it does not fit.
+    /// Appends output, dropping the oldest bytes if it does not fit. Byte by byte: script
+    /// output is slow text, and the loop is a fraction of a two-part copy's code on a cam.
     pub fn push(&mut self, data: &[u8]) {
         let cap = self.buf.len();
-        if cap == 0 {
-            return;
-        }
         // Only the newest `cap` bytes can survive.
-        let data = &data[data.len().saturating_sub(cap)..];
-        let excess = (self.len + data.len()).saturating_sub(cap);
-        if excess > 0 {
-            self.head = (self.head + excess) % cap;
-            self.len -= excess;
-            self.overflowed = self.overflowed.wrapping_add(excess as u32);
+        for &b in &data[data.len().saturating_sub(cap)..] {
+            let tail = self.head + self.len;
+            let tail = if tail >= cap { tail - cap } else { tail };
+            self.buf[tail] = b;
+            if self.len < cap {
+                self.len += 1;
+            } else {
+                self.head = if self.head + 1 == cap { 0 } else { self.head + 1 };
+                self.overflowed = self.overflowed.wrapping_add(1);
+            }
         }
-        let tail = (self.head + self.len) % cap;
-        let first = data.len().min(cap - tail);
-        self.buf[tail..tail + first].copy_from_slice(&data[..first]);
-        self.buf[..data.len() - first].copy_from_slice(&data[first..]);
-        self.len += data.len();
     }
 
     /// Removes up to `out.len()` of the oldest bytes into `out`.

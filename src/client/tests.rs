@@ -66,7 +66,7 @@ struct Knobs {
 /// A cam whose CHANNEL_LOCK has no rate limit, so frames can be taken back to back.
 fn no_lock_interval() -> Knobs {
     let mut k = Knobs::default();
-    k.device.lock_interval = Duration::ZERO;
+    k.device.lock_interval_ms = 0;
     k
 }
 
@@ -954,7 +954,7 @@ fn a_small_frame_is_locked_and_read_in_one_write_and_its_ack_leaves_with_the_unl
 #[test]
 fn a_lock_refused_in_front_of_its_read_costs_no_resync_and_the_frame_comes_later() {
     let mut knobs = Knobs { frames: 3, ..Knobs::default() };
-    knobs.device.lock_interval = Duration::from_millis(300);
+    knobs.device.lock_interval_ms = 300;
     let (end, dev) = start(knobs);
     let cam = Camera::connect(end, quick()).unwrap();
     cam.streaming(true, false, None).unwrap();

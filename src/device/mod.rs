@@ -23,7 +23,6 @@ use crate::reliability::{validate_caps, AckWait, Caps, Expiry, RetransmitPolicy,
 use crate::time::Instant;
 use core::mem::MaybeUninit;
 use core::ptr::addr_of_mut;
-use core::time::Duration;
 
 /// Events waiting to be sent; duplicates are coalesced.
 pub const EVENT_QUEUE: usize = 8;
@@ -38,8 +37,8 @@ pub struct DeviceConfig {
     /// Start-up capabilities, restored by PROTO_SYNC; `max_payload` is the device's maximum.
     pub caps: Caps,
     pub retransmit: RetransmitPolicy,
-    /// CHANNEL_LOCK within this time of the last successful lock answers BUSY.
-    pub lock_interval: Duration,
+    /// CHANNEL_LOCK within this many milliseconds of the last successful lock answers BUSY.
+    pub lock_interval_ms: u32,
     /// Largest fragment of a channel read (never above the negotiated max_payload).
     pub fragment_size: u16,
 }
@@ -49,7 +48,7 @@ impl Default for DeviceConfig {
         DeviceConfig {
             caps: Caps::DEFAULT,
             retransmit: RetransmitPolicy::default(),
-            lock_interval: Duration::from_millis(10),
+            lock_interval_ms: 10,
             fragment_size: crate::framing::DEFAULT_MAX_PAYLOAD,
         }
     }
@@ -125,10 +124,6 @@ pub struct Device<C: Checksum = FastCrc, const N: usize = 4096, const T: usize =
 struct Core<C, const T: usize> {
     crc: C,
     config: DeviceConfig,
-    /// `config`'s times in milliseconds (saturating at about 49 days), converted once: no
-    /// 128-bit `Duration` arithmetic per packet.
-    ack_timeout_ms: u32,
-    lock_interval_ms: u32,
     caps: Caps,
     seq: SeqCounter,
     tx: [u8; T],
@@ -180,9 +175,6 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
             let c = addr_of_mut!((*p).core);
             addr_of_mut!((*c).crc).write(crc);
             addr_of_mut!((*c).config).write(config);
-            addr_of_mut!((*c).ack_timeout_ms).write(config.retransmit.timeout_ms());
-            addr_of_mut!((*c).lock_interval_ms)
-                .write(u32::try_from(config.lock_interval.as_millis()).unwrap_or(u32::MAX));
             addr_of_mut!((*c).caps).write(config.caps);
             addr_of_mut!((*c).seq).write(SeqCounter::default());
             addr_of_mut!((*c).tx).write_bytes(0, 1);
@@ -324,8 +316,8 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         Stats::bump(&mut self.stats.sent);
         if self.tx_needs_ack && self.ack_wait.is_none() {
             let h = self.tx_header();
-            let retries = self.config.retransmit.retries;
-            self.ack_wait = Some(AckWait::start(h.opcode, h.seq, self.now, self.ack_timeout_ms, retries));
+            let r = self.config.retransmit;
+            self.ack_wait = Some(AckWait::start(h.opcode, h.seq, self.now, r.timeout_ms, r.retries));
         }
         Some(&self.tx[..self.tx_len])
     }
@@ -547,7 +539,7 @@ impl<C: Checksum, const T: usize> Core<C, T> {
     /// CHANNEL_LOCK on a channel that has the LOCK flag; the caller records the lock.
     fn lock(&mut self, c: &mut dyn Channel) -> Result<(), Status> {
         if let Some(t) = self.last_lock {
-            if self.now.as_millis() < t.as_millis().saturating_add(self.lock_interval_ms.into()) {
+            if self.now.as_millis() < t.as_millis().saturating_add(self.config.lock_interval_ms.into()) {
                 return Err(Status::Busy);
             }
         }

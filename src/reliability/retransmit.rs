@@ -2,27 +2,20 @@
 
 use crate::framing::Opcode;
 use crate::time::Instant;
-use core::time::Duration;
 
-/// How a sender waits for ACKs.
+/// How a sender waits for ACKs. Times are whole milliseconds, the unit of a cam's clock:
+/// no `Duration` arithmetic (128-bit on the way out) in a cam's flash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetransmitPolicy {
-    /// First timeout; doubled after each one.
-    pub timeout: Duration,
+    /// First timeout in milliseconds; doubled after each one.
+    pub timeout_ms: u32,
     /// Retransmissions before giving up.
     pub retries: u8,
 }
 
-impl RetransmitPolicy {
-    /// The first timeout in milliseconds, saturating at `u32::MAX` (about 49 days).
-    pub fn timeout_ms(&self) -> u32 {
-        u32::try_from(self.timeout.as_millis()).unwrap_or(u32::MAX)
-    }
-}
-
 impl Default for RetransmitPolicy {
     fn default() -> Self {
-        RetransmitPolicy { timeout: Duration::from_millis(500), retries: 3 }
+        RetransmitPolicy { timeout_ms: 500, retries: 3 }
     }
 }
 
@@ -45,12 +38,7 @@ pub enum Expiry {
 }
 
 impl AckWait {
-    pub fn new(opcode: Opcode, seq: u8, now: Instant, policy: &RetransmitPolicy) -> Self {
-        Self::start(opcode, seq, now, RetransmitPolicy::timeout_ms(policy), policy.retries)
-    }
-
-    /// [`AckWait::new`] with the policy already in milliseconds (the device converts it once,
-    /// not per packet: 128-bit `Duration` arithmetic is costly on a cam).
+    /// Starts waiting at `now`: the first deadline is `timeout_ms` later.
     pub fn start(opcode: Opcode, seq: u8, now: Instant, timeout_ms: u32, retries: u8) -> Self {
         let deadline = Instant::from_millis(now.as_millis().saturating_add(timeout_ms.into()));
         AckWait { opcode, seq, deadline, timeout_ms, retries_left: retries }

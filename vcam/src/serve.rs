@@ -23,7 +23,7 @@ use openmvproto::device::{Device, DeviceConfig, Event, EventError, Registry};
 use openmvproto::framing::payload::{event, Caps};
 use openmvproto::framing::{ChannelId, FastCrc};
 use openmvproto::reliability::RetransmitPolicy;
-use openmvproto::time::Instant;
+use openmvproto::time::{millis_u32, Instant};
 
 /// Longest wait for input in one turn (bounds how late script output and a stop are seen).
 const MAX_WAIT: Duration = Duration::from_millis(5);
@@ -183,8 +183,8 @@ impl<'o, 's> Life<'o, 's> {
     fn new(opts: &'o Options, cam: Cam<'s>, epoch: StdInstant) -> Self {
         let config = DeviceConfig {
             caps: Caps::DEFAULT,
-            retransmit: RetransmitPolicy { timeout: opts.rtx_timeout, ..RetransmitPolicy::default() },
-            lock_interval: opts.lock_interval,
+            retransmit: RetransmitPolicy { timeout_ms: millis_u32(opts.rtx_timeout), ..RetransmitPolicy::default() },
+            lock_interval_ms: millis_u32(opts.lock_interval),
             fragment_size: opts.fragment,
         };
         let device = Box::new(Engine::new(config, FastCrc));
