@@ -7,7 +7,6 @@
 use std::time::Instant;
 
 use openmvproto::channels::{Channel, ChannelFlags};
-use openmvproto::framing::Status;
 
 /// Digits in the value.
 pub const TICKS_LEN: usize = 10;
@@ -70,6 +69,7 @@ impl Channel for TicksChannel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openmvproto::framing::Status;
     use std::time::Duration;
 
     #[test]
