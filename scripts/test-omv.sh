@@ -286,7 +286,17 @@ timeout 300 "$OMV" "${CAM[@]}" view --scale 2 --show-controls --script "$WORK/vi
 VIEW_PID=$!
 pids+=($VIEW_PID)
 find_window() { [ -n "$(xdotool search --name "^omv: tcp:")" ]; }
-wait_for 60 "the live view window" find_window
+# The window, or a failure at once if the view is gone; without it, its stderr says why.
+window_shown() {
+    find_window && return 0
+    kill -0 "$VIEW_PID" 2>/dev/null || fail "omv view exited before its window showed"
+    return 1
+}
+if ! (wait_for 60 "the live view window" window_shown); then
+    echo "-- omv view stderr:" >&2; cat "$WORK/view.err" >&2
+    echo "-- windows:" >&2; xdotool search --name . getwindowname %@ 2>&1 | head -20 >&2
+    fail "no live view window"
+fi
 WID=$(xdotool search --name "^omv: tcp:" | head -n 1)
 shot() { import -window "$WID" "$1" 2>/dev/null; }
 # match FILE W H CONDITION [pattern.py options]: the pattern is found in a screenshot and
