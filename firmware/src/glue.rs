@@ -128,35 +128,33 @@ impl Channel for CChannel {
 /// Pools SYS_MEMORY reports at most (the engine's own limit).
 const MEMORY_POOLS: usize = 8;
 
-// The C system information is the engine's, field for field (both `repr(C)`).
-const _: () = {
-    use core::mem::{align_of, offset_of, size_of};
-    assert!(size_of::<SysInfo>() == size_of::<WireSysInfo>());
-    assert!(align_of::<SysInfo>() == align_of::<WireSysInfo>());
-    assert!(offset_of!(SysInfo, cpu_id) == offset_of!(WireSysInfo, cpu_id));
-    assert!(offset_of!(SysInfo, dev_id) == offset_of!(WireSysInfo, dev_id));
-    assert!(offset_of!(SysInfo, usb_id) == offset_of!(WireSysInfo, usb_id));
-    assert!(offset_of!(SysInfo, chip_id) == offset_of!(WireSysInfo, chip_id));
-    assert!(offset_of!(SysInfo, hw_caps) == offset_of!(WireSysInfo, hw_caps));
-    assert!(offset_of!(SysInfo, flash_kb) == offset_of!(WireSysInfo, flash_kb));
-    assert!(offset_of!(SysInfo, ram_kb) == offset_of!(WireSysInfo, ram_kb));
-    assert!(offset_of!(SysInfo, framebuffer_kb) == offset_of!(WireSysInfo, framebuffer_kb));
-    assert!(offset_of!(SysInfo, stream_buffer_kb) == offset_of!(WireSysInfo, stream_buffer_kb));
-};
+/// Fails the build unless C struct `$c` is engine struct `$e` field for field (both
+/// `repr(C)`: same size, alignment and offsets), so one may be copied as the other.
+macro_rules! same_layout {
+    ($c:ty, $e:ty, $($field:ident),+) => {
+        const _: () = {
+            use core::mem::{align_of, offset_of, size_of};
+            assert!(size_of::<$c>() == size_of::<$e>());
+            assert!(align_of::<$c>() == align_of::<$e>());
+            $(assert!(offset_of!($c, $field) == offset_of!($e, $field));)+
+        };
+    };
+}
 
-// The C pool is the engine's entry, field for field (both `repr(C)`).
-const _: () = {
-    use core::mem::{align_of, offset_of, size_of};
-    assert!(size_of::<MemoryPool>() == size_of::<MemoryEntry>());
-    assert!(align_of::<MemoryPool>() == align_of::<MemoryEntry>());
-    assert!(offset_of!(MemoryPool, kind) == offset_of!(MemoryEntry, kind));
-    assert!(offset_of!(MemoryPool, flags) == offset_of!(MemoryEntry, flags));
-    assert!(offset_of!(MemoryPool, total) == offset_of!(MemoryEntry, total));
-    assert!(offset_of!(MemoryPool, used) == offset_of!(MemoryEntry, used));
-    assert!(offset_of!(MemoryPool, free) == offset_of!(MemoryEntry, free));
-    assert!(offset_of!(MemoryPool, persistent) == offset_of!(MemoryEntry, persistent));
-    assert!(offset_of!(MemoryPool, peak) == offset_of!(MemoryEntry, peak));
-};
+same_layout!(
+    SysInfo,
+    WireSysInfo,
+    cpu_id,
+    dev_id,
+    usb_id,
+    chip_id,
+    hw_caps,
+    flash_kb,
+    ram_kb,
+    framebuffer_kb,
+    stream_buffer_kb
+);
+same_layout!(MemoryPool, MemoryEntry, kind, flags, total, used, free, persistent, peak);
 
 /// The board as C described it; all-zero bytes are a valid empty board (see `instance::init`).
 #[derive(Clone, Copy, Debug)]
@@ -189,7 +187,7 @@ impl Board for CBoard {
         let Some(f) = self.info.memory else { return 0 };
         let max = out.len().min(MEMORY_POOLS);
         // SAFETY: the callback fills at most `max` pools, which `out` has room for; a
-        // `MemoryPool` has the layout of a `MemoryEntry` (checked below at compile time) and
+        // `MemoryPool` has the layout of a `MemoryEntry` (checked at compile time above) and
         // any bytes are valid for both (integers only), so C writes the engine's entries directly.
         unsafe { f(self.info.user, out.as_mut_ptr().cast::<MemoryPool>(), max) }.min(max)
     }

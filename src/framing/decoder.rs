@@ -229,11 +229,7 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
                     if used == input.len() {
                         return (used, self.scan_stall_for_sync(crc));
                     }
-                    let n = need.min(input.len() - used);
-                    self.make_room(n);
-                    self.buf[self.len..self.len + n].copy_from_slice(&input[used..used + n]);
-                    self.len += n;
-                    used += n;
+                    used += self.append(&input[used..], need);
                 }
                 // The buffer emptied: the rest of the input is decoded in place below.
                 Err(Found::None) => break,
@@ -287,11 +283,7 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
             match self.examine_buffer(crc) {
                 Ok(_) if used == input.len() => return (used, self.scan_stall_for_sync(crc)),
                 Ok(need) => {
-                    let n = need.min(input.len() - used);
-                    self.make_room(n);
-                    self.buf[self.len..self.len + n].copy_from_slice(&input[used..used + n]);
-                    self.len += n;
-                    used += n;
+                    used += self.append(&input[used..], need);
                 }
                 Err(Found::None) => {} // the buffer emptied: on with the input
                 Err(found) => return (used, found),
@@ -430,6 +422,15 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
             self.len = 0;
             self.scanned = 0;
         }
+    }
+
+    /// Takes up to `need` bytes of `input` behind the held ones; returns how many.
+    fn append(&mut self, input: &[u8], need: usize) -> usize {
+        let n = need.min(input.len());
+        self.make_room(n);
+        self.buf[self.len..self.len + n].copy_from_slice(&input[..n]);
+        self.len += n;
+        n
     }
 
     /// Moves the held bytes to the front when `n` more would not fit behind them (a held
