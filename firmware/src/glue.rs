@@ -25,28 +25,15 @@ fn status(code: i32) -> Result<(), Status> {
 /// A channel implemented by C callbacks.
 #[derive(Clone, Copy, Debug)]
 pub struct CChannel {
-    /// NULL: the entry is free.
     ops: *const ChannelOps,
     user: *mut c_void,
     extra: ChannelFlags,
 }
 
 impl CChannel {
-    pub const EMPTY: CChannel =
-        CChannel { ops: core::ptr::null(), user: core::ptr::null_mut(), extra: ChannelFlags::empty() };
-
     /// `ops` must be non-NULL and stay valid while the channel is registered.
     pub fn new(ops: *const ChannelOps, user: *mut c_void, extra: ChannelFlags) -> Self {
         CChannel { ops, user, extra: extra & (ChannelFlags::EXEC | ChannelFlags::STREAM) }
-    }
-
-    pub fn is_free(&self) -> bool {
-        self.ops.is_null()
-    }
-
-    /// Frees the entry once the registry no longer holds it.
-    pub fn release(&mut self) {
-        *self = CChannel::EMPTY;
     }
 
     fn ops(&self) -> &ChannelOps {

@@ -34,7 +34,8 @@ pub struct Instance {
     busy: Cell<bool>,
     /// Shared with the interrupt handler; only `&` access.
     rx: SpscRing,
-    // Borrowed by the registry while registered (a free entry has no ops table).
+    // Entry i is borrowed by the registry while bit i of `Engine::glue_lent` is set; the
+    // others are borrowed by nobody and are overwritten when next lent.
     glue: [CChannel; C_CHANNELS],
     board: CBoard,
     // Borrowed by the registry while registered; the C API reaches them through the
@@ -59,6 +60,9 @@ pub(crate) struct Engine {
     stdout_notified_ms: u32,
     /// Bit `id` set: the built-in channel with that id is registered.
     builtins: u8,
+    /// Bit `i` set: glue entry `i` is lent to the registry. Kept here, in state only the main
+    /// loop touches, because a lent entry must not be read through the table meanwhile.
+    glue_lent: u32,
 }
 
 pub const STORAGE_SIZE: usize = size_of::<Instance>();
@@ -116,9 +120,10 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
     // SAFETY: `p` is aligned and has room for an `Instance` (checked above) and the caller
     // gives us the storage. It is zeroed first (one memset, less code than writing each zero
     // field): all-zero bytes are a valid `Cell<bool>` (false), `SpscRing` (empty), glue table
-    // (every entry free: null pointers, no flags) and `CBoard` (null pointers, `None`
-    // callbacks, zero numbers), which are therefore not written again. Every other field is
-    // written in place; no field has drop glue, so overwriting an earlier instance is fine.
+    // (null pointers, no flags), `CBoard` (null pointers, `None` callbacks, zero numbers) and
+    // the engine's clocks, counters and bit sets (zero: nothing registered, none lent), which
+    // are therefore not written again. Every other field is written in place; no field has
+    // drop glue, so overwriting an earlier instance is fine.
     unsafe {
         storage.write_bytes(0, STORAGE_SIZE);
         addr_of_mut!((*p).board.hw_crc).write(crc.is_hardware());
@@ -133,11 +138,6 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
         addr_of_mut!((*e).registry).write(Registry::new());
         addr_of_mut!((*e).write).write(write);
         addr_of_mut!((*e).write_user).write(hooks.write_user);
-        addr_of_mut!((*e).last_ms).write(0);
-        addr_of_mut!((*e).now).write(Instant::ZERO);
-        addr_of_mut!((*e).rx_dropped_seen).write(0);
-        addr_of_mut!((*e).stdout_notified_ms).write(0);
-        addr_of_mut!((*e).builtins).write(0);
         // The board lives as long as the storage, which the caller keeps for the handle's life.
         (*e).registry.set_board(&mut *addr_of_mut!((*p).board));
         addr_of_mut!((*p).magic).write(MAGIC);
@@ -285,35 +285,34 @@ impl Ctx<'_> {
         user: *mut c_void,
         extra: ChannelFlags,
     ) -> i32 {
-        let reg = &mut self.engine.registry;
-        // (The registry refuses a bad or taken id, and the glue entry is released again.)
-        // SAFETY: read-only look at the glue table: free entries are borrowed by nobody.
-        let free = unsafe { (*addr_of!((*self.inst).glue)).iter().position(|g| g.is_free()) };
-        let Some(at) = free else { return OMV_FW_ERR_FULL };
-        // SAFETY: `at` indexes the glue table, inside the instance storage.
-        let g = unsafe { addr_of_mut!((*self.inst).glue).cast::<CChannel>().add(at) };
-        // SAFETY: glue entry `at` is free, so the registry does not borrow it; it lives in the
-        // instance storage, which outlives the registration.
+        // The first entry not lent; the registry refuses a bad or taken id, and then the
+        // entry is simply not marked lent.
+        let at = (!self.engine.glue_lent).trailing_zeros() as usize;
+        if at >= C_CHANNELS {
+            return OMV_FW_ERR_FULL;
+        }
+        // SAFETY: `at` indexes the glue table, inside the instance storage. Entry `at` is not
+        // lent, so nothing borrows it; it lives in the instance storage, which outlives the
+        // registration.
         let chan: &'static mut CChannel = unsafe {
+            let g = addr_of_mut!((*self.inst).glue).cast::<CChannel>().add(at);
             g.write(CChannel::new(ops, user, extra));
             &mut *g
         };
+        let reg = &mut self.engine.registry;
         let r = match id {
             Some(i) => reg.register_static(ChannelId(i), name, chan),
             None => reg.register(name, chan),
         };
         match r {
             Ok(got) => {
+                self.engine.glue_lent |= 1 << at;
                 if id.is_none() {
                     let _ = self.event(0, event::CHANNEL_REGISTERED, false);
                 }
                 got.0 as i32
             }
-            Err(e) => {
-                // SAFETY: the registry did not keep the entry; nothing else borrows it.
-                unsafe { (*g).release() };
-                registry_error(e)
-            }
+            Err(e) => registry_error(e),
         }
     }
 
@@ -324,15 +323,14 @@ impl Ctx<'_> {
             _ => return OMV_FW_ERR_ID,
         };
         // A C channel's glue entry is the one at the address the registry gives back (a
-        // built-in is at none); the reference is given up here, so nothing borrows it now.
-        let gone = reg.unregister(ChannelId(id)).map(|c| (c as *mut dyn Channel).cast::<CChannel>());
-        // SAFETY: raw pointers into the glue table inside the instance storage, compared only;
-        // the entry written is the one the registry just gave back.
-        unsafe {
-            let glue = addr_of_mut!((*self.inst).glue).cast::<CChannel>();
-            if let Some(g) = (0..C_CHANNELS).map(|i| glue.add(i)).find(|&g| Some(g) == gone) {
-                (*g).release();
-            }
+        // built-in is outside the table); the reference is given up here. Addresses are only
+        // compared: the distance from the table's start names the entry.
+        let gone = reg.unregister(ChannelId(id)).map_or(0, |c| (c as *mut dyn Channel).cast::<u8>() as usize);
+        // SAFETY: the address of a field of the instance; nothing is read.
+        let glue = unsafe { addr_of!((*self.inst).glue) } as usize;
+        let at = gone.wrapping_sub(glue) / size_of::<CChannel>();
+        if at < C_CHANNELS {
+            self.engine.glue_lent &= !(1 << at);
         }
         if id < 8 {
             // A built-in's storage is no longer used (nor its caller buffer).

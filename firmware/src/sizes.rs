@@ -13,6 +13,8 @@ pub const RX_RING: usize = env_or(option_env!("OMV_FW_RX_RING"), 128);
 pub const C_CHANNELS: usize = env_or(option_env!("OMV_FW_C_CHANNELS"), 12);
 
 const _: () = assert!(RX_RING.is_power_of_two(), "OMV_FW_RX_RING must be a power of two");
+// A bit per glue entry in a u32, and no more C channels than the channel table has slots.
+const _: () = assert!(C_CHANNELS <= 32, "OMV_FW_C_CHANNELS above 32");
 const _: () = assert!(PACKET_BUF >= 64 && PACKET_BUF <= 65549, "OMV_FW_PACKET_BUF out of range");
 
 /// A decimal number from the build environment, or `default` (evaluated at compile time only).
