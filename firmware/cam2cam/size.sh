@@ -1,6 +1,6 @@
 #!/bin/bash
 # Flash and static RAM of the host role alone and of both roles in one image, measured as
-# firmware/size/measure.sh measures the device role: size_probe.c linked with --gc-sections
+# firmware/size/measure.sh measures the device role: size/probe.c linked with --gc-sections
 # against the staticlib (built with the `host` feature) keeping every export of the roles
 # asked for, minus the same probe without the library; memcpy & co. from newlib in both
 # images (counted apart); no formatting code allowed. Static RAM = the instance storage
@@ -20,21 +20,13 @@ link() {
     shift
     # shellcheck disable=SC2086
     arm-none-eabi-gcc $CFLAGS "$@" -DOMV_FW_HOST -I"$CAM" -I"$HERE/../include" $LDFLAGS $UNDEF \
-        -Wl,-Map="$OUT/$name.map" -o "$OUT/$name.elf" "$HERE/size_probe.c" $BOARD -lc "$LIB" -lc -lgcc
+        -Wl,-Map="$OUT/$name.map" -o "$OUT/$name.elf" "$PROBE" $BOARD -lc "$LIB" -lc -lgcc
     if [ "$name" != base ] && arm-none-eabi-nm -C "$OUT/$name.elf" | grep -q -E 'core::fmt'; then
         echo "size.sh: the $name image holds formatting code" >&2
         exit 1
     fi
 }
 sizes() { arm-none-eabi-size "$OUT/$1.elf" | awk 'NR==2 {print $1, $2, $3}'; }
-storage() {   # storage ELF KEY: a storage size the probe prints under QEMU
-    local v
-    v=$(timeout 20 qemu-system-arm -M mps2-an500 -display none -monitor none -serial none \
-        -semihosting-config enable=on,target=native -kernel "$1" </dev/null 2>&1 |
-        sed -n "s/^$2=0x\([0-9a-f]*\).*/\1/p")
-    [ -n "$v" ] || { echo "size.sh: the probe printed no $2" >&2; exit 1; }
-    echo $((0x$v))
-}
 
 link base
 link host -DWITH_HOST
@@ -47,12 +39,12 @@ for n in host device both; do
     flash[$n]=$(( (t + d) - (bt + bd) ))
     ram[$n]=$(( (d + b) - (bd + bb) ))
 done
-host_storage=$(storage "$OUT/both.elf" host_storage)
-device_storage=$(storage "$OUT/both.elf" device_storage)
+host_storage=$(probe_value "$OUT/both.elf" host_storage)
+device_storage=$(probe_value "$OUT/both.elf" device_storage)
 printf 'host_flash=%s\ndevice_flash=%s\nboth_flash=%s\nhost_storage=%s\ndevice_storage=%s\nram_lib_host=%s\nram_lib_both=%s\n' \
     "${flash[host]}" "${flash[device]}" "${flash[both]}" "$host_storage" "$device_storage" \
     "${ram[host]}" "${ram[both]}" >"$OUT/figures"
-echo "host role size (thumbv7em-none-eabihf, profile firmware: opt-level z, LTO, panic=abort;"
+echo "host role size (thumbv7em-none-eabihf, profile firmware: opt-level s, LTO, panic=abort;"
 echo "every export of the role kept, --gc-sections; memcpy & co. from newlib, not counted)"
 printf '  %-40s %10s %14s\n' "" "flash (B)" "static RAM (B)"
 printf '  %-40s %10d %14d\n' "host role alone" "${flash[host]}" $((host_storage + ram[host]))

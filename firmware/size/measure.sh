@@ -1,6 +1,6 @@
 #!/bin/sh
-# Measures what the engine adds to a bare-metal image: links size/measure.c against the
-# staticlib with --gc-sections (every exported function kept) and without the library, and
+# Measures what the engine adds to a bare-metal image: links size/probe.c (device role) against
+# the staticlib with --gc-sections (every exported function kept) and without the library, and
 # prints the differences. Both images take memcpy/memmove/memset/memcmp (and their __aeabi_*
 # aliases) from newlib, as a firmware does; those routines are counted apart, and the
 # library must not bring its own (compiler-builtins) copies. Flash = text + data (.text,
@@ -22,10 +22,10 @@ TRACE=$(for s in $MEMSYMS; do printf -- '-Wl,-y,%s ' "$s"; done)
 
 # shellcheck disable=SC2086
 arm-none-eabi-gcc $CFLAGS -I"$CAM" $LDFLAGS $UNDEF -Wl,-Map="$OUT/measure-base.map" \
-    -o "$OUT/measure-base.elf" "$HERE/measure.c" $BOARD -lc -lgcc
+    -o "$OUT/measure-base.elf" "$PROBE" $BOARD -lc -lgcc
 # shellcheck disable=SC2086
-arm-none-eabi-gcc $CFLAGS -DWITH_LIB -I"$CAM" -I"$HERE/../include" $LDFLAGS $UNDEF $TRACE \
-    -Wl,-Map="$OUT/measure-lib.map" -o "$OUT/measure-lib.elf" "$HERE/measure.c" $BOARD \
+arm-none-eabi-gcc $CFLAGS -DWITH_DEVICE -I"$CAM" -I"$HERE/../include" $LDFLAGS $UNDEF $TRACE \
+    -Wl,-Map="$OUT/measure-lib.map" -o "$OUT/measure-lib.elf" "$PROBE" $BOARD \
     -lc "$LIB" -lc -lgcc >"$OUT/mem-trace.txt" 2>&1 || { cat "$OUT/mem-trace.txt" >&2; exit 1; }
 
 # Berkeley format: text data bss dec hex filename.
@@ -58,11 +58,7 @@ if [ "$fmt" != 0 ] && [ "${MEASURE_ALLOW_FMT:-0}" != 1 ]; then
 fi
 
 # The storage the C side must reserve, as the target computes it.
-storage=$(timeout 20 qemu-system-arm -M mps2-an500 -display none -monitor none -serial none \
-    -semihosting-config enable=on,target=native -kernel "$OUT/measure-lib.elf" </dev/null 2>&1 |
-    sed -n 's/^storage_size=0x\([0-9a-f]*\).*/\1/p')
-[ -n "$storage" ] || { echo "measure.sh: the probe printed no storage size" >&2; exit 1; }
-storage=$((0x$storage))
+storage=$(probe_value "$OUT/measure-lib.elf" device_storage)
 
 flash=$(( (lt + ld) - (bt + bd) ))
 ram_lib=$(( (ld + lb) - (bd + bb) ))

@@ -1,8 +1,8 @@
-/* Size probe for the host role, as firmware/size/measure.c is for the device role: built
- * with -DWITH_HOST (the host role's exports), -DWITH_DEVICE (the device role's) or both,
- * every listed export kept through a table the linker must keep; without either the table
- * holds NULLs, so image differences are exactly what the roles add. Run under QEMU it
- * prints the storage sizes the C side must reserve. */
+/* Size probe of both roles (size/measure.sh: the device role; cam2cam/size.sh: the host
+ * role and both): built with -DWITH_DEVICE (the device role's exports), -DWITH_HOST (the
+ * host role's, needs -DOMV_FW_HOST) or both, every listed export kept through a table the
+ * linker must keep; without either the table holds NULLs, so image differences are exactly
+ * what the roles add. Run under QEMU it prints the storage sizes the C side must reserve. */
 #include <stdint.h>
 #include "semihost.h"
 
