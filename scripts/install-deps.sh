@@ -20,6 +20,10 @@ fi
 
 rustup target list --installed | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+# Miri (the firmware C API's unsafe code, scripts/test-all.sh) and the std sources it builds.
+for c in miri rust-src; do
+    rustup component list --toolchain nightly --installed | grep -q "^$c" || rustup component add --toolchain nightly "$c"
+done
 # mdbook and cargo-fuzz: prebuilt, in target/tools (scripts/tools.sh)
 . scripts/tools.sh
 

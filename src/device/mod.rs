@@ -75,6 +75,7 @@ pub enum EventError {
 }
 
 /// The board's answers; without a board, the `Board` trait's defaults (`NoBoard`).
+#[inline(never)] // three answers ask for it
 fn board<'r>(reg: &'r mut Registry<'_>) -> &'r dyn Board {
     match reg.board() {
         Some(b) => b,
