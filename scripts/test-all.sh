@@ -41,8 +41,8 @@ step "miri: the firmware C API's unsafe code (self-referential instance, lent ch
 cargo +nightly miri setup -q
 cargo +nightly miri test -q -p openmvproto-firmware --test c_api_borrows
 
-step "fuzz: device and host receive paths (cargo-fuzz, 20 s each)"
-for target in device_rx host_rx; do
+step "fuzz: device and host receive paths, the cam's C API (cargo-fuzz, 20 s each)"
+for target in device_rx host_rx fw_rx; do
     (cd fuzz && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz" cargo +nightly fuzz run "$target" -- -max_total_time=20 2>&1 | tail -n 2)
 done
 
