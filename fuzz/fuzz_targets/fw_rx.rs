@@ -80,13 +80,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(omv_fw_config_default(&mut cfg), OMV_FW_OK);
         cfg.caps = u32::from(knobs & 0x0F);
         cfg.read_fragment_size = 50 + u16::from(knobs) * 3;
-        let hooks = Hooks {
-            write: Some(check_packet),
-            write_user: null_mut(),
-            crc16: None,
-            crc32: None,
-            crc_user: null_mut(),
-        };
+        let hooks =
+            Hooks { write: Some(check_packet), write_user: null_mut(), crc16: None, crc32: None, crc_user: null_mut() };
         let size = storage.len() * 8;
         assert_eq!(omv_fw_init(storage.as_mut_ptr().cast(), size, &cfg, &hooks, &mut fw), OMV_FW_OK);
         assert_eq!(omv_fw_stdin_register(fw, stdin.as_mut_ptr(), stdin.len()), 1);
