@@ -3,7 +3,9 @@
 //! number of instances, beside device instances in the same image.
 //!
 //! The machine's transmit buffer points at `tx` in the same storage, so an instance is never
-//! moved; the answer buffer points at the caller's memory of the request in flight.
+//! moved; the answer buffer points at the caller's memory of the request in flight. `tx` is
+//! beside the engine, not in it: the machine writes it through its raw pointer while the
+//! engine is borrowed `&mut`, so the borrow must not cover it.
 
 use core::cell::Cell;
 use core::mem::{align_of, size_of, MaybeUninit};
@@ -82,13 +84,14 @@ pub type Machine = HostMachine<FwCrc, RawBuf, RawBuf, HOST_PACKET_BUF, HOST_EVEN
 pub struct HostInstance {
     magic: u32,
     busy: Cell<bool>,
+    /// Reached only through the machine's transmit `RawBuf`.
+    tx: [u8; HOST_TX_BUF],
     engine: HostEngine,
 }
 
 /// State behind the re-entry guard.
 pub(crate) struct HostEngine {
     pub machine: Machine,
-    tx: [u8; HOST_TX_BUF],
     pub hooks: HostHooks,
     last_ms: u32,
     pub now: Instant,
@@ -155,7 +158,7 @@ pub unsafe fn init(
     unsafe {
         storage.write_bytes(0, HOST_STORAGE_SIZE);
         let e = addr_of_mut!((*p).engine);
-        let tx = RawBuf::new(addr_of_mut!((*e).tx).cast::<u8>(), HOST_TX_BUF);
+        let tx = RawBuf::new(addr_of_mut!((*p).tx).cast::<u8>(), HOST_TX_BUF);
         // A `MaybeUninit<T>` has the layout of `T`, and the field is not yet initialised.
         Machine::new_in(
             &mut *addr_of_mut!((*e).machine).cast::<MaybeUninit<Machine>>(),

@@ -31,6 +31,10 @@ pub mod types;
 /// The engine instance behind a handle (`omv_fw_t` in C).
 pub use instance::Instance;
 
+/// The host instance behind a handle (`omv_fw_host_t` in C).
+#[cfg(feature = "host")]
+pub use host_instance::HostInstance;
+
 /// Bare metal: a panic stops the core with an undefined instruction (the board's fault handler
 /// takes over) and formats nothing, so no formatting code is linked.
 #[cfg(all(target_os = "none", not(test)))]

@@ -72,8 +72,7 @@ unsafe extern "C" fn collect(user: *mut c_void, data: *const u8, len: usize) -> 
     0
 }
 
-/// One cam over caller storage, with no capabilities (no CRC, seq, ACK or events): the
-/// framing is not what this test is about.
+/// One cam over caller storage.
 struct Cam {
     fw: *mut Instance,
     /// The transport hook's user data: a raw pointer, as C would hold it (a `Box` moved
@@ -84,7 +83,9 @@ struct Cam {
 }
 
 impl Cam {
-    fn new() -> Cam {
+    /// `caps`: the start-up capabilities, `None` for the default (all). The device session
+    /// below runs without any (no CRC, seq, ACK or events): the framing is not its subject.
+    fn new(caps: Option<u32>) -> Cam {
         let mut storage = vec![0u64; omv_fw_storage_size().div_ceil(8)];
         assert!(omv_fw_storage_align() <= 8);
         let out = Box::into_raw(Box::new(Vec::new()));
@@ -92,7 +93,7 @@ impl Cam {
         // SAFETY: `cfg` is writable; the hooks and storage live as long as the handle.
         unsafe {
             assert_eq!(omv_fw_config_default(&mut cfg), OMV_FW_OK);
-            cfg.caps = 0;
+            cfg.caps = caps.unwrap_or(cfg.caps);
             let hooks =
                 Hooks { write: Some(collect), write_user: out.cast(), crc16: None, crc32: None, crc_user: null_mut() };
             let mut fw = null_mut();
@@ -166,7 +167,7 @@ fn pattern(off: usize, len: usize) -> Vec<u8> {
 
 #[test]
 fn lent_channels_stay_usable_while_the_table_changes() {
-    let mut cam = Cam::new();
+    let mut cam = Cam::new(Some(0));
     let (mut stdout_buf, mut stream_buf, mut stdin_buf) = (vec![0u8; 256], vec![0u8; 512], vec![0u8; 128]);
     // SAFETY: a live handle; the buffers live until the end of the test, after every channel
     // that uses them is unregistered.
@@ -227,4 +228,119 @@ fn lent_channels_stay_usable_while_the_table_changes() {
     }
     assert!(cam.list().is_empty());
     drop((stdout_buf, stream_buf, stdin_buf));
+}
+
+/// The host role's C API (feature `host`) against the cam above, in one process: answers go
+/// into caller buffers the engine holds as raw memory until completion, and a completion
+/// callback starts the next request from inside `omv_fw_host_poll`.
+#[cfg(feature = "host")]
+mod host_role {
+    use super::*;
+    use openmvproto_firmware::host_api::*;
+    use openmvproto_firmware::HostInstance;
+
+    /// What the host wrote towards the cam, and the requests it completed.
+    struct Link {
+        to_cam: Vec<u8>,
+        done: Vec<(i32, u8, Vec<u8>)>,
+        /// For the completion callback, which starts the next request from inside it.
+        host: *mut HostInstance,
+        /// The answer buffer of that request: memory of its own, lent to the engine.
+        size_answer: *mut [u8; 4],
+    }
+
+    unsafe extern "C" fn host_write(user: *mut c_void, data: *const u8, len: usize) -> i32 {
+        // SAFETY: `user` is the test's `Link`; `data` holds `len` bytes.
+        unsafe { (*user.cast::<Link>()).to_cam.extend_from_slice(core::slice::from_raw_parts(data, len)) };
+        0
+    }
+
+    unsafe extern "C" fn on_complete(user: *mut c_void, r: *const HostResult) {
+        // SAFETY: `user` is the `Link`; `r` and its `len` bytes at `data` live for the call.
+        unsafe {
+            let link = &mut *user.cast::<Link>();
+            let r = &*r;
+            let data = if r.data.is_null() { Vec::new() } else { core::slice::from_raw_parts(r.data, r.len).to_vec() };
+            link.done.push((r.result, r.opcode, data));
+            if r.opcode == Opcode::CHANNEL_LIST.0 {
+                assert_eq!(omv_fw_host_size(link.host, 1, link.size_answer.cast(), 4), OMV_FW_OK);
+            }
+        }
+    }
+
+    #[test]
+    fn host_answers_land_in_caller_buffers() {
+        let mut cam = Cam::new(None);
+        // SAFETY: a live handle. No built-ins here: the first free id is 1.
+        unsafe { assert_eq!(omv_fw_channel_register(cam.fw, c"a".as_ptr(), &PATTERN, null_mut()), 1) };
+        let size_answer = Box::into_raw(Box::new([0u8; 4]));
+        let link =
+            Box::into_raw(Box::new(Link { to_cam: Vec::new(), done: Vec::new(), host: null_mut(), size_answer }));
+        let mut storage = vec![0u64; omv_fw_host_storage_size().div_ceil(8)];
+        assert!(omv_fw_host_storage_align() <= 8);
+        let mut h = null_mut();
+        // SAFETY: every pointer is valid; `link` and `storage` outlive the handle's use.
+        unsafe {
+            let mut cfg = core::mem::zeroed::<HostConfigC>();
+            assert_eq!(omv_fw_host_config_default(&mut cfg), OMV_FW_OK);
+            cfg.caps = OMV_FW_CAP_CRC | OMV_FW_CAP_SEQ;
+            let hooks = HostHooks {
+                write: Some(host_write),
+                write_user: link.cast(),
+                crc16: None,
+                crc32: None,
+                crc_user: null_mut(),
+                on_complete: Some(on_complete),
+                on_event: None,
+                user: link.cast(),
+            };
+            let size = storage.len() * 8;
+            assert_eq!(omv_fw_host_init(storage.as_mut_ptr().cast(), size, &cfg, &hooks, &mut h), OMV_FW_OK);
+            (*link).host = h;
+        }
+        // Moves bytes both ways, a millisecond a turn, until `want` requests completed (a
+        // lost answer would time out within the 10 s this allows).
+        let pump = |cam: &mut Cam, want: usize| {
+            for _ in 0..10_000 {
+                // SAFETY: live handles; the `Link` and the cam's output are not borrowed elsewhere.
+                unsafe {
+                    let mut to_cam = std::mem::take(&mut (*link).to_cam);
+                    while !to_cam.is_empty() {
+                        let n = omv_fw_rx_push(cam.fw, to_cam.as_ptr(), to_cam.len());
+                        assert!(n >= 0);
+                        to_cam.drain(..n as usize);
+                        assert_eq!(omv_fw_poll(cam.fw, cam.now), OMV_FW_OK);
+                    }
+                    cam.now += 1;
+                    let to_host = std::mem::take(&mut *cam.out);
+                    assert_eq!(omv_fw_host_input(h, to_host.as_ptr(), to_host.len()), OMV_FW_OK);
+                    assert!(omv_fw_host_poll(h, cam.now) >= 0);
+                    if (*link).done.len() >= want {
+                        return;
+                    }
+                }
+            }
+            panic!("no completion: {:?}", unsafe { &(*link).done });
+        };
+        // SAFETY: a live handle; each answer buffer stays untouched until its completion.
+        unsafe {
+            assert_eq!(omv_fw_host_resync(h), OMV_FW_OK);
+            pump(&mut cam, 1);
+            let mut list = [0u8; 256];
+            assert_eq!(omv_fw_host_list(h, list.as_mut_ptr(), list.len()), OMV_FW_OK);
+            pump(&mut cam, 3); // the list, then the size its callback asked for
+            let mut data = vec![0u8; 800];
+            assert_eq!(omv_fw_host_read(h, 1, 100, 800, data.as_mut_ptr(), data.len()), OMV_FW_OK);
+            pump(&mut cam, 4);
+            let done = &(*link).done;
+            assert_eq!(done[0].0, OMV_FW_OK, "resync");
+            assert_eq!((done[1].0, done[1].2.len()), (OMV_FW_OK, ChannelEntry::LEN));
+            assert_eq!(done[2], (OMV_FW_OK, Opcode::CHANNEL_SIZE.0, 1000u32.to_le_bytes().to_vec()));
+            assert_eq!((done[3].0, &done[3].2), (OMV_FW_OK, &pattern(100, 800)));
+            assert_eq!(data, pattern(100, 800));
+            assert_eq!(*size_answer, 1000u32.to_le_bytes());
+            drop(Box::from_raw(link));
+            drop(Box::from_raw(size_answer));
+        }
+    }
 }
