@@ -37,9 +37,9 @@ LIBGL_ALWAYS_SOFTWARE=1 timeout 120 xvfb-run -a "$REL/omv" view --exit-after 5 -
 "$REL/examples/save_frames" --frames 3 --out "$CARGO_TARGET_DIR/live_view"
 "$REL/examples/config_channel"
 
-step "miri: the firmware C APIs' unsafe code (both roles: lent channels, caller buffers) checked by Miri"
+step "miri: the firmware crate's unsafe code (both roles' C APIs, typed controls, the interrupt ring across threads) checked by Miri"
 cargo +nightly miri setup -q
-cargo +nightly miri test -q -p openmvproto-firmware --features host --test c_api_borrows
+cargo +nightly miri test -q -p openmvproto-firmware --features host,controls --lib --test c_api_borrows
 
 step "fuzz: device and host receive paths, the cam's C API (cargo-fuzz, 20 s each)"
 for target in device_rx host_rx fw_rx; do
