@@ -41,23 +41,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-failed_names=()
-stage() { # stage NAME COMMAND...: runs a stage, records the outcome, never aborts the script
-    local name=$1
-    shift
-    echo "=== bindings: $name"
-    local t0=$SECONDS
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "=== bindings: $name passed ($((SECONDS - t0)) s)"
-    else
-        failed=$((failed + 1))
-        failed_names+=("$name")
-        echo "=== bindings: $name FAILED ($((SECONDS - t0)) s)"
-    fi
-}
+STAGE_AREA=bindings
+. "$ROOT/scripts/stages.sh"
 
 # ---- prerequisites ----
 
@@ -195,8 +180,4 @@ swift_checks() {
 }
 stage swift swift_checks
 
-if ((failed)); then
-    echo "failed stages: ${failed_names[*]}"
-fi
-echo "bindings: $passed passed, $failed failed"
-((failed == 0))
+stages_done

@@ -50,22 +50,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-failed_names=()
-stage() { # stage NAME COMMAND...: runs a stage, records the outcome, never aborts the script
-    local name=$1 t0=$SECONDS
-    shift
-    echo "=== docs: $name"
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "=== docs: $name passed ($((SECONDS - t0)) s)"
-    else
-        failed=$((failed + 1))
-        failed_names+=("$name")
-        echo "=== docs: $name FAILED ($((SECONDS - t0)) s)"
-    fi
-}
+STAGE_AREA=docs
+. "$ROOT/scripts/stages.sh"
 
 # ---- prerequisites ----
 
@@ -308,8 +294,4 @@ shots() {
 }
 stage shots shots
 
-if ((failed)); then
-    echo "failed stages: ${failed_names[*]}"
-fi
-echo "docs: $passed passed, $failed failed"
-((failed == 0))
+stages_done

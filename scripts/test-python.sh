@@ -28,23 +28,8 @@ cd "$ROOT"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-passed=0
-failed=0
-failed_names=()
-stage() { # stage NAME COMMAND...: runs a stage, records the outcome, never aborts the script
-    local name=$1
-    shift
-    echo "=== python: $name"
-    local t0=$SECONDS
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "=== python: $name passed ($((SECONDS - t0)) s)"
-    else
-        failed=$((failed + 1))
-        failed_names+=("$name")
-        echo "=== python: $name FAILED ($((SECONDS - t0)) s)"
-    fi
-}
+STAGE_AREA=python
+. "$ROOT/scripts/stages.sh"
 
 pyenv_python() { # pyenv_python 3.12: the newest installed CPython of that series
     local root
@@ -134,8 +119,4 @@ bench() {
 stage compat compat
 stage bench bench
 
-if ((failed)); then
-    echo "failed stages: ${failed_names[*]}"
-fi
-echo "python: $passed passed, $failed failed"
-((failed == 0))
+stages_done
