@@ -89,6 +89,7 @@ impl Cam {
         let mut storage = vec![0u64; omv_fw_storage_size().div_ceil(8)];
         assert!(omv_fw_storage_align() <= 8);
         let out = Box::into_raw(Box::new(Vec::new()));
+        // SAFETY: all-zero bytes are a valid `Config` (integers only).
         let mut cfg = unsafe { core::mem::zeroed::<Config>() };
         // SAFETY: `cfg` is writable; the hooks and storage live as long as the handle.
         unsafe {
@@ -109,8 +110,9 @@ impl Cam {
         let h = Header { seq: 0, channel: ChannelId(channel), flags: Flags::empty(), opcode, length: 0 };
         let mut pkt = [0u8; 64];
         let n = encode(&h, payload, None, &mut pkt).unwrap();
-        self.now += 20; // past the lock interval, as a host's pace would be
-                        // SAFETY: a live handle and `n` readable bytes.
+        // Past the lock interval, as a host's pace would be.
+        self.now += 20;
+        // SAFETY: a live handle and `n` readable bytes.
         unsafe {
             assert_eq!(omv_fw_rx_push(self.fw, pkt.as_ptr(), n), n as i32);
             assert_eq!(omv_fw_poll(self.fw, self.now), OMV_FW_OK);
@@ -193,6 +195,7 @@ fn lent_channels_stay_usable_while_the_table_changes() {
     assert_eq!(names, ["1:stdin", "2:stdout", "3:stream", "4:c", "5:b"]);
 
     // The board replaced while the registry holds it.
+    // SAFETY: all-zero bytes are a valid `BoardInfo` (integers, `None` callbacks, NULL user).
     let mut board = unsafe { core::mem::zeroed::<BoardInfo>() };
     board.firmware_version = [5, 0, 1];
     // SAFETY: a live handle; `board` is copied.
@@ -279,7 +282,8 @@ mod host_role {
         let mut storage = vec![0u64; omv_fw_host_storage_size().div_ceil(8)];
         assert!(omv_fw_host_storage_align() <= 8);
         let mut h = null_mut();
-        // SAFETY: every pointer is valid; `link` and `storage` outlive the handle's use.
+        // SAFETY: every pointer is valid; `link` and `storage` outlive the handle's use; all-zero
+        // bytes are a valid `HostConfigC` (integers only), filled in before use.
         unsafe {
             let mut cfg = core::mem::zeroed::<HostConfigC>();
             assert_eq!(omv_fw_host_config_default(&mut cfg), OMV_FW_OK);

@@ -74,7 +74,8 @@ fuzz_target!(|data: &[u8]| {
     let mut storage = vec![0u64; omv_fw_storage_size().div_ceil(8)];
     let (mut stdin, mut stdout, mut stream) = (vec![0u8; 300], vec![0u8; 128], vec![0u8; 400]);
     let mut fw = null_mut();
-    // SAFETY: every pointer is valid for the call; storage and buffers outlive the handle's use.
+    // SAFETY: every pointer is valid for the call; storage and buffers outlive the handle's use;
+    // all-zero bytes are a valid `Config` (integers only), filled in before use.
     unsafe {
         let mut cfg = core::mem::zeroed::<Config>();
         assert_eq!(omv_fw_config_default(&mut cfg), OMV_FW_OK);
