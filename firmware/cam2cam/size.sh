@@ -21,7 +21,7 @@ link() {
     # shellcheck disable=SC2086
     arm-none-eabi-gcc $CFLAGS "$@" -DOMV_FW_HOST -I"$CAM" -I"$HERE/../include" $LDFLAGS $UNDEF \
         -Wl,-Map="$OUT/$name.map" -o "$OUT/$name.elf" "$PROBE" $BOARD -lc "$LIB" -lc -lgcc
-    if [ "$name" != base ] && arm-none-eabi-nm -C "$OUT/$name.elf" | grep -q -E 'core::fmt'; then
+    if [ "$name" != base ] && [ "$(fmt_symbols "$OUT/$name.elf")" != 0 ]; then
         echo "size.sh: the $name image holds formatting code" >&2
         exit 1
     fi

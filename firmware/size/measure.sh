@@ -50,7 +50,7 @@ if grep -v 'libc.a(' "$OUT/mem-trace.txt" | grep -q 'definition of'; then
     exit 1
 fi
 # No formatting code: the panic handler formats nothing and no Debug/Display impl is reachable.
-fmt=$(arm-none-eabi-nm -C "$OUT/measure-lib.elf" | grep -c -E 'core::fmt|as core::fmt::' || true)
+fmt=$(fmt_symbols "$OUT/measure-lib.elf")
 if [ "$fmt" != 0 ] && [ "${MEASURE_ALLOW_FMT:-0}" != 1 ]; then
     arm-none-eabi-nm -C "$OUT/measure-lib.elf" | grep -E 'core::fmt' | head >&2
     echo "measure.sh: the linked image holds formatting code ($fmt symbols)" >&2
