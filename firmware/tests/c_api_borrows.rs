@@ -324,6 +324,7 @@ mod host_role {
                     }
                 }
             }
+            // SAFETY: the `Link` is live and, between calls, borrowed by nobody.
             panic!("no completion: {:?}", unsafe { &(*link).done });
         };
         // SAFETY: a live handle; each answer buffer stays untouched until its completion.
