@@ -98,7 +98,7 @@ nolto=$(MEASURE_ALLOW_FMT=1 "$HERE/size/measure.sh" "$LIB_NO_LTO" "$OUT/size-no-
 STDOUT_RING=1024
 verdict() { [ "$1" -le "$2" ] && echo "met" || echo "NOT met"; }
 {
-    echo "firmware engine size (thumbv7em-none-eabihf, profile firmware: opt-level s, LTO, panic=abort;"
+    echo "firmware engine size (thumbv7em-none-eabihf, profile firmware: opt-level s, the engine crate at 1 before LTO, LTO, panic=abort;"
     echo "every export kept, --gc-sections; memcpy/memmove/memset/memcmp from newlib)"
     printf '  %-44s %8s %8s %8s  %s\n' "" "measured" "target" "C engine" ""
     printf '  %-44s %8d %8d %8d  %s\n' "flash, hardware CRC (feature hw-crc)" "$hw_flash" 7168 "$C_TEXT" \

@@ -44,7 +44,7 @@ device_storage=$(probe_value "$OUT/both.elf" device_storage)
 printf 'host_flash=%s\ndevice_flash=%s\nboth_flash=%s\nhost_storage=%s\ndevice_storage=%s\nram_lib_host=%s\nram_lib_both=%s\n' \
     "${flash[host]}" "${flash[device]}" "${flash[both]}" "$host_storage" "$device_storage" \
     "${ram[host]}" "${ram[both]}" >"$OUT/figures"
-echo "host role size (thumbv7em-none-eabihf, profile firmware: opt-level s, LTO, panic=abort;"
+echo "host role size (thumbv7em-none-eabihf, profile firmware: opt-level s, the engine crate at 1 before LTO, LTO, panic=abort;"
 echo "every export of the role kept, --gc-sections; memcpy & co. from newlib, not counted)"
 printf '  %-40s %10s %14s\n' "" "flash (B)" "static RAM (B)"
 printf '  %-40s %10d %14d\n' "host role alone" "${flash[host]}" $((host_storage + ram[host]))

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Instructions the device engine spends per payload byte, counted by callgrind on a host build
-# (profile firmware: opt-level s, LTO) of the cost harness (src/bin/fw_cost.rs, which
+# (profile firmware: opt-level s, the engine crate at 1 before LTO, LTO) of the cost harness (src/bin/fw_cost.rs, which
 # describes the session). Only the engine's own calls are counted (omv_fw_poll,
 # omv_fw_rx_push, omv_fw_send_event); the harness's host side and channel callbacks
 # (fw_cost_*) run with counting toggled off.
