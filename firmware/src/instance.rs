@@ -299,12 +299,7 @@ impl Ctx<'_> {
             g.write(CChannel::new(ops, user, extra));
             &mut *g
         };
-        let reg = &mut self.engine.registry;
-        let r = match id {
-            Some(i) => reg.register_static(ChannelId(i), name, chan),
-            None => reg.register(name, chan),
-        };
-        match r {
+        match self.engine.registry.register_at(id.map(ChannelId), name, chan) {
             Ok(got) => {
                 self.engine.glue_lent |= 1 << at;
                 if id.is_none() {

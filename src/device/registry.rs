@@ -86,18 +86,30 @@ impl<'a> Registry<'a> {
         name: &str,
         chan: &'a mut dyn Channel,
     ) -> Result<ChannelId, RegistryError> {
-        if !(1..FIRST_DYNAMIC_ID).contains(&id.0) {
-            return Err(RegistryError::BadId);
-        }
-        self.insert(id, name, ChannelFlags::empty(), chan)
+        self.register_at(Some(id), name, chan)
+    }
+
+    /// [`Registry::register_static`] with `Some(id)`, else [`Registry::register`]: one call
+    /// for a caller that takes both (the firmware's C registrations).
+    pub fn register_at(
+        &mut self,
+        id: Option<ChannelId>,
+        name: &str,
+        chan: &'a mut dyn Channel,
+    ) -> Result<ChannelId, RegistryError> {
+        let (id, extra) = match id {
+            Some(id) if (1..FIRST_DYNAMIC_ID).contains(&id.0) => (id, ChannelFlags::empty()),
+            Some(_) => return Err(RegistryError::BadId),
+            None => (self.next_dynamic_id().ok_or(RegistryError::Full)?, ChannelFlags::DYNAMIC),
+        };
+        self.insert(id, name, extra, chan)
     }
 
     /// Registers a user channel in the first free slot counting from id 1, as the firmware
     /// does (id 4 when no profile channel is built in); the host learns of it through a
     /// CHANNEL_REGISTERED event the caller queues on the device.
     pub fn register(&mut self, name: &str, chan: &'a mut dyn Channel) -> Result<ChannelId, RegistryError> {
-        let id = self.next_dynamic_id().ok_or(RegistryError::Full)?;
-        self.insert(id, name, ChannelFlags::DYNAMIC, chan)
+        self.register_at(None, name, chan)
     }
 
     /// The id [`Registry::register`] would give a channel now.
