@@ -9,7 +9,7 @@
 #   --openmv   also run the real `openmv` 1.0.7 client (tests/interop/openmv_client.py
 #              --scenario firmware) against the cam over a pty (QEMU -serial pty: the
 #              package opens its port with serial.Serial, which takes no socket URL); python
-#              from FW_OPENMV_PYTHON, default <repo>/target/venv-openmv (scripts/openmv-venv.sh)
+#              from FW_OPENMV_PYTHON, else <repo>/target/venv-openmv, made by scripts/openmv-venv.sh
 #   --no-e2e   stop after the C API tests and the cost measurement
 # Environment:
 #   CARGO_TARGET_DIR   build directory (default: <repo>/target)
@@ -170,8 +170,13 @@ grep "qemu-cam:" "$RUN/log" | sed 's/^/  qemu log: /'
 [ "$rc" = 0 ] || { echo "QEMU did not end with status 0 after SYS_BOOT: $rc" >&2; exit 1; }
 echo "  QEMU ended with status 0; end to end took $(( $(ms) - t )) ms"
 stack_of() { v=$(sed -n "s/.*stack used by $1 0x\([0-9a-f]*\).*/\1/p" "$RUN/log"); echo $((0x${v:-0})); }
-echo "  stack measured in the emulated cam: omv_fw_init $(stack_of omv_fw_init) bytes, main loop" \
-    "(engine calls and interrupts) $(stack_of 'the main loop[^0]*') bytes" | tee -a "$NOTES"
+stack_init=$(stack_of omv_fw_init) stack_loop=$(stack_of 'the main loop[^0]*')
+echo "  stack measured in the emulated cam: omv_fw_init $stack_init bytes, main loop" \
+    "(engine calls and interrupts) $stack_loop bytes" | tee -a "$NOTES"
+# A zero means the cam did not report it; over the ceiling means a buffer moved onto the stack.
+stack_check() { [ "$2" -gt 0 ] && [ "$2" -le "$3" ] || { echo "firmware: $1 stack $2 B, not in 1..$3" >&2; exit 1; }; }
+stack_check omv_fw_init "$stack_init" "$STACK_INIT_MAX"
+stack_check "main-loop" "$stack_loop" "$STACK_LOOP_MAX"
 
 if [ -n "${FW_TCP_CLIENT:-}" ]; then
     say "extra TCP client: $FW_TCP_CLIENT"
@@ -199,14 +204,14 @@ run_pty() {
 }
 
 if [ "$OPENMV" = 1 ]; then
-    PY=${FW_OPENMV_PYTHON:-$ROOT/target/venv-openmv/bin/python}
-    SCRIPT=$ROOT/tests/interop/openmv_client.py
-    if [ -x "$PY" ] && [ -f "$SCRIPT" ]; then
-        say "openmv 1.0.7 client over a pty (scenario firmware)"
-        run_pty "$PY $SCRIPT --scenario firmware --port {pty}"
-    else
-        say "openmv venv or client script missing: skipped ($PY, $SCRIPT)"
+    # Asked for, so never skipped: the venv is made here if it is not there yet.
+    PY=${FW_OPENMV_PYTHON:-}
+    if [ -z "$PY" ]; then
+        PY=$("$ROOT/scripts/openmv-venv.sh") # fails the test if it cannot be made
+        PY=$(printf '%s\n' "$PY" | tail -n 1)
     fi
+    say "openmv 1.0.7 client over a pty (scenario firmware)"
+    run_pty "$PY $ROOT/tests/interop/openmv_client.py --scenario firmware --port {pty}"
 fi
 if [ -n "${FW_PTY_CLIENT:-}" ]; then
     say "extra pty client: $FW_PTY_CLIENT"
