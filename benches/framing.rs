@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crc::{Crc, NoTable};
 use openmvproto::framing::{
-    encode, Checksum, Decoder, FastCrc, Flags, Header, Role, SmallCrc, TableCrc, CRC32, DEFAULT_MAX_PAYLOAD,
+    encode, Checksum, Decoder, FastCrc, Flags, Header, Role, SmallCrc, TableCrc, CRC32, DEFAULT_MAX_PAYLOAD, HEADER_LEN,
 };
 use openmvproto::{ChannelId, Opcode};
 
@@ -53,6 +53,15 @@ fn main() {
 
     let crc32_only = throughput(total, || {
         black_box(FastCrc.crc32(black_box(&wire)));
+    });
+    // One call per packet payload: the CRC work a decoder cannot avoid, since each packet
+    // carries its own CRC. Against the single call above it adds the per-call cost of the
+    // CRC code (large for crc-fast's wide-vector paths on some CPUs: the by-length table).
+    let stride = total / PACKETS;
+    let crc32_per_packet = throughput(total, || {
+        for pkt in wire.chunks_exact(stride) {
+            black_box(FastCrc.crc32(black_box(&pkt[HEADER_LEN..HEADER_LEN + payload.len()])));
+        }
     });
     let crc32_table = throughput(total, || {
         black_box(TableCrc.crc32(black_box(&wire)));
@@ -122,11 +131,16 @@ fn main() {
         gb(crc32_only),
         crc32_only / crc32_table
     );
+    println!(
+        "  CRC-32 FastCrc per packet{:7.2} GB/s   one call per payload, what the decoder must compute",
+        gb(crc32_per_packet)
+    );
     println!("  decode+verify, table CRC {:7.2} GB/s   {:5.2}x memcpy time", gb(decode_table), memcpy / decode_table);
     println!(
-        "  decode+verify, whole     {:7.2} GB/s   {:5.2}x CRC-32 time, {:5.2}x memcpy time, {:5.2}x the table-CRC decode",
+        "  decode+verify, whole     {:7.2} GB/s   {:5.2}x CRC-32 time ({:4.2}x per packet), {:5.2}x memcpy time, {:5.2}x the table-CRC decode",
         gb(decode),
         crc32_only / decode,
+        crc32_per_packet / decode,
         memcpy / decode,
         decode / decode_table
     );
@@ -188,6 +202,14 @@ fn main() {
 
     let ok = gb(decode) >= 1.0 && crc32_only / decode <= 2.0;
     println!("target (>= 1 GB/s and within 2x of CRC-32 alone): {}", if ok { "met" } else { "NOT met" });
+    // Printed beside the target, not instead of it: the same bound against the CRC calls the
+    // packets require, which separates the decoder's own cost from the CRC code's call cost.
+    let ok_per_packet = gb(decode) >= 1.0 && crc32_per_packet / decode <= 2.0;
+    println!(
+        "  against one CRC-32 call per packet: {:.2}x, {}",
+        crc32_per_packet / decode,
+        if ok_per_packet { "within 2x" } else { "NOT within 2x" }
+    );
     // Linear: the cost per junk byte does not depend on the size of the packet it came in.
     let linear = hostile_quarter / hostile_max <= 1.5;
     println!(

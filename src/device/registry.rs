@@ -183,3 +183,41 @@ impl<'a> Registry<'a> {
         bits
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Plain;
+    impl Channel for Plain {
+        fn flags(&self) -> ChannelFlags {
+            ChannelFlags::READ | ChannelFlags::DYNAMIC
+        }
+    }
+
+    #[test]
+    fn register_at_checks_ids_and_fills_from_one() {
+        let mut chans: [Plain; 40] = core::array::from_fn(|_| Plain);
+        let mut it = chans.iter_mut();
+        let mut reg = Registry::new();
+        for bad in [0, FIRST_DYNAMIC_ID, 31] {
+            assert_eq!(reg.register_at(Some(ChannelId(bad)), "x", it.next().unwrap()), Err(RegistryError::BadId));
+        }
+        assert_eq!(reg.register_at(Some(ChannelId(2)), "stdout", it.next().unwrap()), Ok(ChannelId(2)));
+        assert_eq!(reg.register_at(Some(ChannelId(2)), "again", it.next().unwrap()), Err(RegistryError::BadId));
+        assert_eq!(reg.register_at(None, "stdout", it.next().unwrap()), Err(RegistryError::BadName));
+        // Dynamic ids start at the first free slot from 1; a channel's own DYNAMIC flag is
+        // not trusted: the registry sets it for dynamic registrations only.
+        assert_eq!(reg.register_at(None, "a", it.next().unwrap()), Ok(ChannelId(1)));
+        let flags = |reg: &mut Registry<'_>, id| reg.get_with_entry(ChannelId(id)).unwrap().0.flags;
+        assert_eq!(flags(&mut reg, 1), ChannelFlags::READ | ChannelFlags::DYNAMIC);
+        assert_eq!(flags(&mut reg, 2), ChannelFlags::READ);
+        let mut names = (3..MAX_CHANNELS as u8).map(|i| [b'c', b'0' + i / 10, b'0' + i % 10]);
+        for id in 3..MAX_CHANNELS as u8 {
+            let name = names.next().unwrap();
+            let name = core::str::from_utf8(&name).unwrap();
+            assert_eq!(reg.register_at(None, name, it.next().unwrap()), Ok(ChannelId(id)));
+        }
+        assert_eq!(reg.register_at(None, "last", it.next().unwrap()), Err(RegistryError::Full));
+    }
+}
