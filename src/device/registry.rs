@@ -212,9 +212,8 @@ mod tests {
         let flags = |reg: &mut Registry<'_>, id| reg.get_with_entry(ChannelId(id)).unwrap().0.flags;
         assert_eq!(flags(&mut reg, 1), ChannelFlags::READ | ChannelFlags::DYNAMIC);
         assert_eq!(flags(&mut reg, 2), ChannelFlags::READ);
-        let mut names = (3..MAX_CHANNELS as u8).map(|i| [b'c', b'0' + i / 10, b'0' + i % 10]);
         for id in 3..MAX_CHANNELS as u8 {
-            let name = names.next().unwrap();
+            let name = [b'c', b'0' + id / 10, b'0' + id % 10];
             let name = core::str::from_utf8(&name).unwrap();
             assert_eq!(reg.register_at(None, name, it.next().unwrap()), Ok(ChannelId(id)));
         }
