@@ -29,6 +29,11 @@ const MAGIC: u32 = 0x4F4D_5646;
 const STDOUT_NOTIFY_EVERY_MS: u32 = 50;
 
 /// The C handle `omv_fw_t`.
+// Fields in declared order (`repr(C)`): small state first and the engine, which ends in the
+// packet buffers, last, so every field lies within 4 KiB of the handle, as far as a Thumb-2
+// load or store reaches from one base register (92 B of flash, with Engine, SpscRing and
+// Decoder ordered the same way). Written as `cfg_attr` so cbindgen keeps the handle opaque.
+#[cfg_attr(all(), repr(C))]
 pub struct Instance {
     magic: u32,
     busy: Cell<bool>,
@@ -47,9 +52,10 @@ pub struct Instance {
     engine: Engine,
 }
 
-/// State only the main loop touches.
+/// State only the main loop touches; the device, which ends in its receive buffer, last
+/// (see `Instance`).
+#[repr(C)]
 pub(crate) struct Engine {
-    pub device: Device<FwCrc, PACKET_BUF, TX_BUF>,
     pub registry: Registry<'static>,
     write: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> i32,
     write_user: *mut c_void,
@@ -63,6 +69,7 @@ pub(crate) struct Engine {
     /// Bit `i` set: glue entry `i` is lent to the registry. Kept here, in state only the main
     /// loop touches, because a lent entry must not be read through the table meanwhile.
     glue_lent: u32,
+    pub device: Device<FwCrc, PACKET_BUF, TX_BUF>,
 }
 
 pub const STORAGE_SIZE: usize = size_of::<Instance>();

@@ -14,14 +14,16 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use crate::sizes::RX_RING;
 const MASK: u32 = RX_RING as u32 - 1;
 
+/// The indices before the cells (see `Instance` for why the order matters).
+#[repr(C)]
 pub struct SpscRing {
-    cells: [UnsafeCell<u8>; RX_RING],
     /// Next cell the consumer reads; written only by the consumer.
     head: AtomicU32,
     /// Next cell the producer writes; written only by the producer.
     tail: AtomicU32,
     /// Bytes refused because the ring was full, ever; written only by the producer.
     dropped: AtomicU32,
+    cells: [UnsafeCell<u8>; RX_RING],
 }
 
 // SAFETY: the cells are shared by one producer and one consumer (the `unsafe fn` contracts

@@ -54,10 +54,8 @@ enum HeaderCheck {
 
 /// What the bytes at a packet candidate are (see `Decoder::step`).
 enum Step {
-    /// Not a packet start: drop this many bytes.
+    /// Not a packet start (garbage, or a header that failed its CRC): drop this many bytes.
     Skip(usize),
-    /// A header that failed its CRC: drop one byte (and count it).
-    BadHeader,
     /// This many more bytes decide (the header is incomplete).
     Need(usize),
     /// A good header; this many more bytes complete its packet of the given length.
@@ -81,9 +79,10 @@ enum Found {
 /// inside one input chunk is handed out from the chunk, not copied (the host's choice, for
 /// throughput); without it every packet goes through the buffer, one path only, which is
 /// what a cam's flash wants (its requests are small and arrive in UART-sized chunks).
+/// `repr(C)`: the state before the buffer, so a cam reaches both from one base register.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Decoder<const N: usize, const IN_PLACE: bool = true> {
-    buf: [u8; N],
     /// The held bytes are `buf[start..len]`, starting at a packet candidate. Dropping bytes
     /// moves `start` (no copy), so garbage costs linear time; the held bytes move to the
     /// front only when an append would not fit behind them.
@@ -101,10 +100,7 @@ pub struct Decoder<const N: usize, const IN_PLACE: bool = true> {
     crc: bool,
     expected_seq: Option<u8>,
     role: Role,
-    /// Bytes skipped because they were no packet (garbage, bad header CRC).
-    pub skipped_bytes: u32,
-    /// Headers that failed their CRC.
-    pub header_errors: u32,
+    buf: [u8; N],
 }
 
 impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
@@ -125,8 +121,6 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
             crc: true,
             expected_seq: None,
             role,
-            skipped_bytes: 0,
-            header_errors: 0,
         }
     }
 
@@ -149,8 +143,6 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
             addr_of_mut!((*p).crc).write(true);
             addr_of_mut!((*p).expected_seq).write(None);
             addr_of_mut!((*p).role).write(role);
-            addr_of_mut!((*p).skipped_bytes).write(0);
-            addr_of_mut!((*p).header_errors).write(0);
         }
     }
 
@@ -241,14 +233,7 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
         while i < input.len() {
             let rest = &input[i..];
             match self.step(rest, false, crc) {
-                Step::Skip(n) => {
-                    self.skip(n);
-                    i += n;
-                }
-                Step::BadHeader => {
-                    self.bad_header();
-                    i += 1;
-                }
+                Step::Skip(n) => i += n,
                 Step::Need(_) => return (input.len(), self.keep(rest)),
                 Step::NeedBody(_, total) => {
                     self.keep(rest);
@@ -272,11 +257,7 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
         loop {
             if self.len == 0 {
                 let rest = &input[used..];
-                let Some(p) = find_sync_start(rest) else {
-                    self.skip(rest.len());
-                    return (input.len(), Found::None);
-                };
-                self.skip(p);
+                let Some(p) = find_sync_start(rest) else { return (input.len(), Found::None) };
                 used += p + 1;
                 self.keep(&rest[p..p + 1]);
             }
@@ -298,15 +279,7 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
             let s = self.start;
             match self.step(&self.buf[s..self.len], self.verified != 0, crc) {
                 Step::Skip(n) => {
-                    self.skip(n);
                     self.drop_front(n);
-                    if self.len == 0 {
-                        return Err(Found::None);
-                    }
-                }
-                Step::BadHeader => {
-                    self.bad_header();
-                    self.drop_front(1);
                     if self.len == 0 {
                         return Err(Found::None);
                     }
@@ -347,7 +320,7 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
         let h = match verified {
             true => Header::parse(head),
             false => match self.check_header(head, crc) {
-                HeaderCheck::Bad => return Step::BadHeader,
+                HeaderCheck::Bad => return Step::Skip(1),
                 HeaderCheck::Error(e) => return Step::Error(e),
                 HeaderCheck::Good(h) => h,
             },
@@ -358,12 +331,6 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
             Ok(()) => Step::Packet(h, total),
             Err(e) => Step::Error(e),
         }
-    }
-
-    /// A header that failed its CRC costs one skipped byte.
-    fn bad_header(&mut self) {
-        self.header_errors = self.header_errors.wrapping_add(1);
-        self.skip(1);
     }
 
     fn check_header(&self, head: &[u8; HEADER_LEN], crc: &dyn Checksum) -> HeaderCheck {
@@ -405,10 +372,6 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
         self.len = rest.len();
         self.scanned = 0;
         Found::None
-    }
-
-    fn skip(&mut self, n: usize) {
-        self.skipped_bytes = self.skipped_bytes.wrapping_add(n as u32);
     }
 
     /// Forgets the first `n` held bytes. Positions already searched for a SYNC stay searched:
@@ -457,7 +420,6 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
         let q = from + off;
         let mut head = [0; HEADER_LEN];
         head.copy_from_slice(&self.buf[q..q + HEADER_LEN]);
-        self.skip(q - self.start);
         Found::InBuf(Header::parse(&head), q + HEADER_LEN, q + HEADER_LEN, q + HEADER_LEN - self.start)
     }
 
