@@ -226,7 +226,6 @@ fn registry_error(e: RegistryError) -> i32 {
         RegistryError::BadName => OMV_FW_ERR_NAME,
         RegistryError::Full => OMV_FW_ERR_FULL,
         RegistryError::BadId => OMV_FW_ERR_ID,
-        RegistryError::Init(_) => OMV_FW_ERR_STATE,
     }
 }
 

@@ -270,7 +270,6 @@ impl From<RegistryError> for Fail {
             }
             RegistryError::Full => Fail::new(omv_status::Full, "all 32 channel slots are taken"),
             RegistryError::BadId => Fail::invalid("channel id taken, or not a static id (1-4)"),
-            RegistryError::Init(s) => Fail::new(omv_status::from_nak(s), format!("channel init failed: {s:?}")),
         }
     }
 }

@@ -22,11 +22,6 @@ pub trait Channel {
     /// Which operations this channel supports: READ, WRITE, EXEC, LOCK, STREAM.
     fn flags(&self) -> ChannelFlags;
 
-    /// Called once when the channel is registered.
-    fn init(&mut self) -> Result<(), Status> {
-        Ok(())
-    }
-
     /// Whether the channel has something for the host (bit in CHANNEL_POLL).
     fn poll(&mut self) -> bool {
         false
@@ -77,9 +72,6 @@ pub trait Channel {
         let _ = (offset, data);
         Err(Status::Invalid)
     }
-
-    /// Pushes buffered output to its destination (called after each completed write).
-    fn flush(&mut self) {}
 
     /// A channel-specific request with its argument bytes.
     fn ioctl(&mut self, request: u32, arg: &[u8]) -> Result<(), Status> {

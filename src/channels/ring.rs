@@ -64,7 +64,8 @@ impl<'a> RingChannel<'a> {
         let first = n.min(cap - self.head);
         out[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
         out[first..n].copy_from_slice(&self.buf[..n - first]);
-        self.head = (self.head + n) % cap;
+        let head = self.head + n; // below 2 * cap: n <= len <= cap and head < cap
+        self.head = if head >= cap { head - cap } else { head };
         self.len -= n;
         n
     }

@@ -225,6 +225,7 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
     }
 
     /// Queues an event; it is sent between packets, also between the fragments of an answer.
+    #[inline(never)] // reached from several exports of the firmware
     pub fn queue_event(&mut self, event: Event) -> Result<(), EventError> {
         let core = &mut self.core;
         if !core.caps.events() {
@@ -240,6 +241,7 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
 
     /// Takes received bytes. Returns how many were used: while an answer is pending the
     /// device takes no new request, so feed the rest after draining [`Device::poll_transmit`].
+    #[inline(never)] // a cam calls it from one place, but inlined there it cost 44 B
     pub fn handle_input(&mut self, now: Instant, input: &[u8], reg: &mut Registry<'_>) -> usize {
         self.core.now = now;
         let mut used = 0;
@@ -344,7 +346,6 @@ impl<C: Checksum, const T: usize> Core<C, T> {
     }
 
     /// A non-event packet: seq is the counter, which then advances (PROTOCOL.md 3.1).
-    #[inline(never)]
     fn send_answer(&mut self, opcode: Opcode, channel: ChannelId, mut flags: Flags, payload_len: usize) {
         if self.caps.ack() && !flags.intersects(Flags::ACK | Flags::NAK) {
             flags |= Flags::ACK_REQ;
@@ -501,11 +502,9 @@ impl<C: Checksum, const T: usize> Core<C, T> {
             Opcode::CHANNEL_LOCK => self.lock(c).map(|()| self.locked |= bit),
             Opcode::CHANNEL_UNLOCK => c.unlock().then(|| self.locked &= !bit).ok_or(Status::Busy),
             Opcode::CHANNEL_READ => return self.start_read(h, p, c),
-            Opcode::CHANNEL_WRITE => WriteRequest::parse(p).map_err(|_| Status::Invalid).and_then(|w| {
-                let r = c.write(w.offset, w.data);
-                c.flush();
-                r
-            }),
+            Opcode::CHANNEL_WRITE => {
+                WriteRequest::parse(p).map_err(|_| Status::Invalid).and_then(|w| c.write(w.offset, w.data))
+            }
             Opcode::CHANNEL_IOCTL => {
                 IoctlRequest::parse(p).map_err(|_| Status::Invalid).and_then(|io| c.ioctl(io.request, io.arg))
             }

@@ -2,7 +2,7 @@
 
 use crate::channels::Channel;
 use crate::framing::payload::{ChannelEntry, ChannelFlags};
-use crate::framing::{ChannelId, Status};
+use crate::framing::ChannelId;
 
 use super::Board;
 
@@ -20,8 +20,6 @@ pub enum RegistryError {
     Full,
     /// The id is taken, or not a static id (1-4).
     BadId,
-    /// The channel's `init` failed.
-    Init(Status),
 }
 
 struct Slot<'a> {
@@ -134,7 +132,6 @@ impl<'a> Registry<'a> {
             return Err(RegistryError::BadId);
         }
         entry.flags = (chan.flags() & !(ChannelFlags::DYNAMIC | ChannelFlags::PHYSICAL)) | extra;
-        chan.init().map_err(RegistryError::Init)?;
         *slot = Some(Slot { entry, chan });
         Ok(id)
     }
