@@ -550,6 +550,7 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         Ok(())
     }
 
+    #[inline(never)] // started from two places
     fn start_small(&mut self, h: Header) {
         self.job = Some(Job { opcode: h.opcode, channel: h.channel, offset: 0, remaining: 0, first: true });
         self.tx_ready = false;
