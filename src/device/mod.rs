@@ -8,6 +8,8 @@
 //! - [`Device::queue_event`] to tell the host something happened.
 
 mod board;
+#[cfg(test)]
+mod event_queue_tests;
 mod registry;
 
 pub use board::{Board, NoBoard};
@@ -135,7 +137,9 @@ struct Core<C, const T: usize> {
     tx_needs_ack: bool,
     ack_wait: Option<AckWait>,
     job: Option<Job>,
-    events: [Option<Event>; EVENT_QUEUE],
+    /// Waiting events, oldest first: `events[..queued]`.
+    events: [Event; EVENT_QUEUE],
+    queued: u8,
     locked: u32,
     last_lock: Option<Instant>,
     stats: Stats,
@@ -184,7 +188,9 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
             addr_of_mut!((*c).tx_needs_ack).write(false);
             addr_of_mut!((*c).ack_wait).write(None);
             addr_of_mut!((*c).job).write(None);
-            addr_of_mut!((*c).events).write([None; EVENT_QUEUE]);
+            addr_of_mut!((*c).events)
+                .write([Event { channel: ChannelId::TRANSPORT, code: 0, confirmed: false }; EVENT_QUEUE]);
+            addr_of_mut!((*c).queued).write(0);
             addr_of_mut!((*c).locked).write(0);
             addr_of_mut!((*c).last_lock).write(None);
             addr_of_mut!((*c).stats).write(Stats::default());
@@ -231,11 +237,13 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
         if !core.caps.events() {
             return Err(EventError::Disabled);
         }
-        if core.events.iter().flatten().any(|e| e.channel == event.channel && e.code == event.code) {
+        let n = core.queued as usize;
+        if core.events.get(..n).unwrap_or_default().iter().any(|e| e.channel == event.channel && e.code == event.code) {
             return Ok(());
         }
-        let slot = core.events.iter_mut().find(|e| e.is_none()).ok_or(EventError::QueueFull)?;
-        *slot = Some(event);
+        let slot = core.events.get_mut(n).ok_or(EventError::QueueFull)?;
+        *slot = event;
+        core.queued += 1;
         Ok(())
     }
 
@@ -378,9 +386,12 @@ impl<C: Checksum, const T: usize> Core<C, T> {
 
     fn emit_event(&mut self) -> bool {
         // The queue is kept packed from index 0: take the oldest, shift the rest forward.
-        let Some(ev) = self.events[0] else { return false };
+        if self.queued == 0 {
+            return false;
+        }
+        let ev = self.events[0];
         self.events.copy_within(1.., 0);
-        self.events[EVENT_QUEUE - 1] = None;
+        self.queued -= 1;
         if !self.caps.events() {
             return false;
         }
