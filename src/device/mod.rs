@@ -141,7 +141,9 @@ struct Core<C, const T: usize> {
     events: [Event; EVENT_QUEUE],
     queued: u8,
     locked: u32,
-    last_lock: Option<Instant>,
+    /// The earliest CHANNEL_LOCK that is not BUSY, in milliseconds (`lock_interval_ms` after
+    /// the last successful one; 0: any).
+    lock_free_ms: u64,
     stats: Stats,
     now: Instant,
 }
@@ -192,7 +194,7 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
                 .write([Event { channel: ChannelId::TRANSPORT, code: 0, confirmed: false }; EVENT_QUEUE]);
             addr_of_mut!((*c).queued).write(0);
             addr_of_mut!((*c).locked).write(0);
-            addr_of_mut!((*c).last_lock).write(None);
+            addr_of_mut!((*c).lock_free_ms).write(0);
             addr_of_mut!((*c).stats).write(Stats::default());
             addr_of_mut!((*c).now).write(Instant::ZERO);
             slot.assume_init_mut()
@@ -542,22 +544,18 @@ impl<C: Checksum, const T: usize> Core<C, T> {
             }
         }
         self.locked = 0;
-        self.last_lock = None;
+        self.lock_free_ms = 0;
         self.send(h.opcode, h.channel, Flags::ACK, h.seq, 0);
         self.seq.reset();
     }
 
     /// CHANNEL_LOCK on a channel that has the LOCK flag; the caller records the lock.
     fn lock(&mut self, c: &mut dyn Channel) -> Result<(), Status> {
-        if let Some(t) = self.last_lock {
-            if self.now.as_millis() < t.as_millis().saturating_add(self.config.lock_interval_ms.into()) {
-                return Err(Status::Busy);
-            }
-        }
-        if !c.lock() {
+        let now = self.now.as_millis();
+        if now < self.lock_free_ms || !c.lock() {
             return Err(Status::Busy);
         }
-        self.last_lock = Some(self.now);
+        self.lock_free_ms = now.saturating_add(self.config.lock_interval_ms.into());
         Ok(())
     }
 
