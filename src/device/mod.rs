@@ -76,15 +76,6 @@ pub enum EventError {
     QueueFull,
 }
 
-/// The board's answers; without a board, the `Board` trait's defaults (`NoBoard`).
-#[inline(never)] // three answers ask for it
-fn board<'r>(reg: &'r mut Registry<'_>) -> &'r dyn Board {
-    match reg.board() {
-        Some(b) => b,
-        None => &NoBoard,
-    }
-}
-
 /// The channel flag a channel request needs (empty: any registered channel), or `None` for a
 /// request that is not about one channel: the table behind `Core::on_channel_request`.
 fn channel_need(op: Opcode) -> Option<ChannelFlags> {
@@ -494,14 +485,10 @@ impl<C: Checksum, const T: usize> Core<C, T> {
                 None => self.nak(&h, Status::Invalid),
             },
             Opcode::SYS_RESET => {
-                if let Some(b) = reg.board() {
-                    b.reset();
-                }
+                reg.board().reset();
             }
             Opcode::SYS_BOOT => {
-                if let Some(b) = reg.board() {
-                    b.boot();
-                }
+                reg.board().boot();
             }
             _ => self.nak(&h, Status::Invalid),
         }
@@ -595,11 +582,11 @@ impl<C: Checksum, const T: usize> Core<C, T> {
             Opcode::PROTO_GET_CAPS => put(&caps.to_bytes()),
             Opcode::PROTO_STATS => Ok(stats.write(out)),
             // Without a board, `NoBoard`'s answers (the defaults of the `Board` trait).
-            Opcode::PROTO_VERSION => put(&board(reg).version().to_bytes()),
-            Opcode::SYS_INFO => Ok(board(reg).sys_info().write(out)),
+            Opcode::PROTO_VERSION => put(&reg.board().version().to_bytes()),
+            Opcode::SYS_INFO => Ok(reg.board().sys_info().write(out)),
             Opcode::SYS_MEMORY => {
                 let mut pools = [MemoryEntry::default(); MEMORY_POOLS_MAX];
-                let n = board(reg).memory(&mut pools).min(MEMORY_POOLS_MAX);
+                let n = reg.board().memory(&mut pools).min(MEMORY_POOLS_MAX);
                 out[..MemoryEntry::PREFIX].copy_from_slice(&[n as u8, 0, 0, 0]);
                 for (i, m) in pools[..n].iter().enumerate() {
                     let at = MemoryEntry::PREFIX + i * MemoryEntry::LEN;

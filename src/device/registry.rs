@@ -4,7 +4,8 @@ use crate::channels::Channel;
 use crate::framing::payload::{ChannelEntry, ChannelFlags};
 use crate::framing::ChannelId;
 
-use super::Board;
+use super::{Board, NoBoard};
+use core::ptr::NonNull;
 
 /// Slots in the channel table, id 0 (the transport) included.
 pub const MAX_CHANNELS: usize = 32;
@@ -48,7 +49,8 @@ impl core::fmt::Debug for Entries<'_, '_> {
 /// channels can be owned anywhere (statics, the stack, an arena) without a heap.
 pub struct Registry<'a> {
     slots: [Option<Slot<'a>>; MAX_CHANNELS],
-    board: Option<&'a mut dyn Board>,
+    /// `NoBoard` until one is set: always a board, so no fallback code on a cam.
+    board: &'a mut dyn Board,
 }
 
 impl core::fmt::Debug for Registry<'_> {
@@ -64,17 +66,24 @@ impl Default for Registry<'_> {
 }
 
 impl<'a> Registry<'a> {
-    pub const fn new() -> Self {
-        Registry { slots: [const { None }; MAX_CHANNELS], board: None }
+    #[inline(always)] // so a cam builds the table in place, not on its stack
+    pub fn new() -> Self {
+        // SAFETY: `NoBoard` has no bytes. A reference to a zero-sized type only has to be
+        // non-null and aligned, which a dangling pointer is, and it reaches no memory, so
+        // any number of them may exist at once.
+        let none: &'a mut NoBoard = unsafe { &mut *NonNull::<NoBoard>::dangling().as_ptr() };
+        Registry { slots: [const { None }; MAX_CHANNELS], board: none }
     }
 
-    /// The board hook for SYS_INFO, PROTO_VERSION, SYS_MEMORY, SYS_RESET and SYS_BOOT.
+    /// The board hook for SYS_INFO, PROTO_VERSION, SYS_MEMORY, SYS_RESET and SYS_BOOT
+    /// (`NoBoard` until set).
     pub fn set_board(&mut self, board: &'a mut dyn Board) {
-        self.board = Some(board);
+        self.board = board;
     }
 
-    pub(crate) fn board(&mut self) -> Option<&mut (dyn Board + 'a)> {
-        self.board.as_deref_mut()
+    #[inline(never)] // five answers ask for it
+    pub(crate) fn board(&mut self) -> &mut (dyn Board + 'a) {
+        &mut *self.board
     }
 
     /// Registers a built-in channel at its fixed id (1 stdin, 2 stdout, 3 stream, 4 profile).
