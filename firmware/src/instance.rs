@@ -220,7 +220,6 @@ pub(crate) struct Ctx<'a> {
     pub rx: &'a SpscRing,
 }
 
-#[inline(never)] // shared by both register paths
 fn registry_error(e: RegistryError) -> i32 {
     match e {
         RegistryError::BadName => OMV_FW_ERR_NAME,
@@ -412,6 +411,7 @@ impl Ctx<'_> {
     }
 
     /// Queues stdout's NOTIFY and restarts its 50 ms period.
+    #[inline(never)] // from the poll loop and from stdout writes
     pub fn stdout_notify(&mut self) {
         self.engine.stdout_notified_ms = self.engine.last_ms;
         let _ = self.event(OMV_FW_ID_STDOUT, event::NOTIFY, false);
