@@ -1,5 +1,9 @@
 //! The event queue: order, coalescing, the bound, and the capability check.
 
+// The crate is no_std without its `std` feature; the tests still run on a host.
+extern crate std;
+use std::vec::Vec;
+
 use super::{Device, DeviceConfig, Event, EventError, Registry, EVENT_QUEUE};
 use crate::framing::payload::{event, CapFlags, Caps};
 use crate::framing::{ChannelId, FastCrc, Flags, Header, Opcode, HEADER_LEN};

@@ -166,28 +166,19 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
         config.caps.max_payload = config.caps.max_payload.clamp(crate::framing::MIN_MAX_PAYLOAD, max);
         let p = slot.as_mut_ptr();
         // SAFETY: `p` comes from a `&mut MaybeUninit<Self>`, so it is writable and aligned.
-        // Every field is written exactly once through its own raw pointer before the memory
-        // is read as a `Self`; zero bytes are a valid `[u8; N]`.
+        // All of it is zeroed first (one memset): zero bytes are the start-up value of every
+        // buffer, counter, clock and flag here (integers, bools and arrays of them: the
+        // decoder's positions, `tx`, the event queue, the stats), so only the other fields are
+        // written, each through its own raw pointer, before the memory is read as a `Self`.
         let d = unsafe {
-            Decoder::init_raw(addr_of_mut!((*p).decoder), Role::Device);
+            p.write_bytes(0, 1);
+            Decoder::init_zeroed(addr_of_mut!((*p).decoder), Role::Device);
             let c = addr_of_mut!((*p).core);
             addr_of_mut!((*c).crc).write(crc);
             addr_of_mut!((*c).config).write(config);
             addr_of_mut!((*c).caps).write(config.caps);
-            addr_of_mut!((*c).seq).write(SeqCounter::default());
-            addr_of_mut!((*c).tx).write_bytes(0, 1);
-            addr_of_mut!((*c).tx_len).write(0);
-            addr_of_mut!((*c).tx_ready).write(false);
-            addr_of_mut!((*c).tx_needs_ack).write(false);
             addr_of_mut!((*c).ack_wait).write(None);
             addr_of_mut!((*c).job).write(None);
-            addr_of_mut!((*c).events)
-                .write([Event { channel: ChannelId::TRANSPORT, code: 0, confirmed: false }; EVENT_QUEUE]);
-            addr_of_mut!((*c).queued).write(0);
-            addr_of_mut!((*c).locked).write(0);
-            addr_of_mut!((*c).lock_free_ms).write(0);
-            addr_of_mut!((*c).stats).write(Stats::default());
-            addr_of_mut!((*c).now).write(Instant::ZERO);
             slot.assume_init_mut()
         };
         d.apply_caps();

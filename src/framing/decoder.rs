@@ -130,15 +130,24 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
     /// # Safety
     /// `p` must be valid for writes and aligned for `Self`.
     pub(crate) unsafe fn init_raw(p: *mut Self, role: Role) {
-        // SAFETY: the caller guarantees `p` is writable and aligned; each field is written
-        // once through its own raw pointer, and zero bytes are a valid `[u8; N]`.
+        // SAFETY: the caller guarantees `p` is writable and aligned; once zeroed it is what
+        // `init_zeroed` asks for.
         unsafe {
-            addr_of_mut!((*p).buf).write_bytes(0, 1);
-            addr_of_mut!((*p).start).write(0);
-            addr_of_mut!((*p).len).write(0);
-            addr_of_mut!((*p).handed_out).write(0);
-            addr_of_mut!((*p).scanned).write(0);
-            addr_of_mut!((*p).verified).write(0);
+            p.write_bytes(0, 1);
+            Self::init_zeroed(p, role);
+        }
+    }
+
+    /// [`Decoder::init_raw`] for memory already zeroed: the buffer and the positions start at
+    /// zero, so only the other fields are written.
+    ///
+    /// # Safety
+    /// `p` must be valid for writes, aligned for `Self`, and all its bytes zero.
+    pub(crate) unsafe fn init_zeroed(p: *mut Self, role: Role) {
+        // SAFETY: the caller guarantees `p` is writable, aligned and zeroed; zero bytes are a
+        // valid buffer, position, `verified` count and `bool`, and the fields whose start-up
+        // value is not zero bytes are written here, each once through its own raw pointer.
+        unsafe {
             addr_of_mut!((*p).max_payload).write(Self::LIMIT);
             addr_of_mut!((*p).crc).write(true);
             addr_of_mut!((*p).expected_seq).write(None);
