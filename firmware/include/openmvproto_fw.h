@@ -517,7 +517,9 @@ int32_t omv_fw_rx_space(omv_fw_t *fw);
 int32_t omv_fw_poll(omv_fw_t *fw, uint32_t now_ms);
 
 // Queues an event: channel 0 sends SYS_EVENT, others CHANNEL_EVENT; code
-// OMV_FW_EVENT_NOTIFY has no payload. `confirmed` asks the host to ACK it.
+// OMV_FW_EVENT_NOTIFY has no payload. `confirmed` asks the host to ACK it. A repeat of the
+// newest event still waiting on that channel is merged into it (OMV_FW_OK); each channel's
+// events reach the host in the order they were queued.
 //
 // # Safety
 // `fw` is NULL or a live handle.

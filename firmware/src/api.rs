@@ -267,7 +267,9 @@ pub unsafe extern "C" fn omv_fw_poll(fw: *mut Instance, now_ms: u32) -> i32 {
 }
 
 /// Queues an event: channel 0 sends SYS_EVENT, others CHANNEL_EVENT; code
-/// OMV_FW_EVENT_NOTIFY has no payload. `confirmed` asks the host to ACK it.
+/// OMV_FW_EVENT_NOTIFY has no payload. `confirmed` asks the host to ACK it. A repeat of the
+/// newest event still waiting on that channel is merged into it (OMV_FW_OK); each channel's
+/// events reach the host in the order they were queued.
 ///
 /// # Safety
 /// `fw` is NULL or a live handle.

@@ -1,4 +1,5 @@
-//! The event queue: order, coalescing, the bound, and the capability check.
+//! The event queue: order, coalescing (per channel, never reordering one), the bound, and the
+//! capability check.
 
 // The crate is no_std without its `std` feature; the tests still run on a host.
 extern crate std;
@@ -30,8 +31,10 @@ fn events_leave_in_order_duplicates_coalesced_up_to_the_bound() {
     for i in 0..EVENT_QUEUE as u16 {
         assert_eq!(d.queue_event(ev(2, i)), Ok(()));
     }
-    // A duplicate of a waiting event is taken (and dropped); a new one does not fit.
-    assert_eq!(d.queue_event(ev(2, 3)), Ok(()));
+    // A repeat of the channel's newest waiting event is taken (and dropped); an older code of
+    // that channel is a new event behind the others, and like any new one does not fit.
+    assert_eq!(d.queue_event(ev(2, EVENT_QUEUE as u16 - 1)), Ok(()));
+    assert_eq!(d.queue_event(ev(2, 3)), Err(EventError::QueueFull));
     assert_eq!(d.queue_event(ev(0, event::SOFT_REBOOT)), Err(EventError::QueueFull));
 
     let sent = drain(&mut d, &mut reg);
@@ -52,6 +55,39 @@ fn events_leave_in_order_duplicates_coalesced_up_to_the_bound() {
     // Once sent, the same event is queued again rather than coalesced away.
     assert_eq!(d.queue_event(ev(2, event::NOTIFY)), Ok(()));
     assert_eq!(drain(&mut d, &mut reg).len(), 1);
+}
+
+/// Coalescing never reorders one channel's events: a script that stops and starts again before
+/// the host hears of it is reported as started last. Other channels' repeats still coalesce.
+#[test]
+fn coalescing_keeps_each_channels_order() {
+    let mut d: Device = Device::default();
+    let mut reg = Registry::new();
+    let stdin = 1;
+    let stdout = 2;
+    for e in [
+        ev(stdin, event::SCRIPT_STARTED),
+        ev(stdout, event::NOTIFY),
+        ev(stdin, event::SCRIPT_STOPPED),
+        ev(stdout, event::NOTIFY),
+        ev(stdin, event::SCRIPT_STARTED),
+        ev(stdin, event::SCRIPT_STARTED),
+    ] {
+        assert_eq!(d.queue_event(e), Ok(()));
+    }
+    let sent: Vec<(u8, Option<u16>)> = drain(&mut d, &mut reg)
+        .iter()
+        .map(|(h, p)| (h.channel.0, p.get(..2).map(|c| u16::from_le_bytes([c[0], c[1]]))))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            (stdin, Some(event::SCRIPT_STARTED)),
+            (stdout, None),
+            (stdin, Some(event::SCRIPT_STOPPED)),
+            (stdin, Some(event::SCRIPT_STARTED)),
+        ]
+    );
 }
 
 #[test]

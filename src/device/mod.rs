@@ -26,7 +26,7 @@ use crate::time::Instant;
 use core::mem::MaybeUninit;
 use core::ptr::addr_of_mut;
 
-/// Events waiting to be sent; duplicates are coalesced.
+/// Events waiting to be sent; a repeat of a channel's newest waiting event is coalesced.
 pub const EVENT_QUEUE: usize = 8;
 /// Largest answer that is not channel data (CHANNEL_LIST of 32 channels).
 const SMALL_ANSWER_MAX: usize = MAX_CHANNELS * ChannelEntry::LEN;
@@ -215,6 +215,9 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
     }
 
     /// Queues an event; it is sent between packets, also between the fragments of an answer.
+    /// A repeat of the newest event waiting on its channel adds nothing and is dropped; one
+    /// behind a different event of its channel is queued, so each channel's events keep
+    /// their order (SCRIPT_STARTED, SCRIPT_STOPPED, SCRIPT_STARTED all reach the host).
     #[inline(never)] // reached from several exports of the firmware
     pub fn queue_event(&mut self, event: Event) -> Result<(), EventError> {
         let core = &mut self.core;
@@ -222,7 +225,8 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
             return Err(EventError::Disabled);
         }
         let n = core.queued as usize;
-        if core.events.get(..n).unwrap_or_default().iter().any(|e| e.channel == event.channel && e.code == event.code) {
+        let waiting = core.events.get(..n).unwrap_or_default();
+        if waiting.iter().rev().find(|e| e.channel == event.channel).is_some_and(|e| e.code == event.code) {
             return Ok(());
         }
         let slot = core.events.get_mut(n).ok_or(EventError::QueueFull)?;
