@@ -37,9 +37,15 @@ LIBGL_ALWAYS_SOFTWARE=1 timeout 120 xvfb-run -a "$REL/omv" view --exit-after 5 -
 "$REL/examples/save_frames" --frames 3 --out "$CARGO_TARGET_DIR/live_view"
 "$REL/examples/config_channel"
 
-step "miri: the firmware crate's unsafe code (both roles' C APIs, typed controls, the interrupt ring across threads) checked by Miri"
+step "miri: the firmware crate's unsafe code (both roles' C APIs, typed controls, the interrupt ring across threads) and the core's, checked by Miri"
 cargo +nightly miri setup -q
 cargo +nightly miri test -q -p openmvproto-firmware --features host,controls --lib --test c_api_borrows
+# The core's own unsafe (constructors built in place, the registry's `NoBoard`) and the test
+# rig that lends channels to a registry, without a heap in the engine: its unit tests and the
+# no-heap host/device tests, but for the two sweeps and the proptest, which take minutes under
+# Miri and run natively above. The rig leaks its channels on purpose, hence ignore-leaks.
+MIRIFLAGS=-Zmiri-ignore-leaks cargo +nightly miri test -q -p openmvproto --no-default-features --features alloc \
+    --lib --test host_noalloc -- --skip any_ --skip fragment_sizes --skip every_opcode_with
 
 step "fuzz: device and host receive paths, the cam's C API (cargo-fuzz, 20 s each)"
 for target in device_rx host_rx fw_rx; do

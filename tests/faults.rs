@@ -137,7 +137,7 @@ fn retransmission_recovers_lost_fragments_without_error() {
     // Only the device -> host direction loses whole chunks; with ACK on the device resends.
     let mut p =
         Pair::new(DeviceConfig { fragment_size: 200, ..DeviceConfig::default() }, wish(true, true, true, true, 4082));
-    p.mem.data = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    p.mem().data = (0..20_000u32).map(|i| (i % 251) as u8).collect();
     assert_eq!(p.connect(), Ok(Response::Ack));
     p.faults_to_host = Faults { truncate: 0.05, ..Faults::default() };
     let mut retransmits = 0;
@@ -147,7 +147,7 @@ fn retransmission_recovers_lost_fragments_without_error() {
             resync_until_ok(&mut p);
             continue;
         }
-        assert_eq!(r, Ok(Response::Data(p.mem.data.clone())));
+        assert_eq!(r, Ok(Response::Data(p.mem().data.clone())));
         retransmits = p.device.stats().retransmits;
     }
     assert!(retransmits > 0, "no retransmission happened");

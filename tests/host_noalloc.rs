@@ -192,14 +192,14 @@ fn every_opcode(r: &mut Rig<FixedBuf<12_288>>) {
         let w = write_req((i * piece) as u32, part);
         assert_eq!(r.request(Opcode::CHANNEL_WRITE, MEM, &w), Ok(Outcome::Ack));
     }
-    assert_eq!(r.pair.mem.data, payload);
+    assert_eq!(r.pair.mem().data, payload);
     assert_eq!(u32_of(r.data(Opcode::CHANNEL_POLL, ChannelId(0), &[])), 1 << 2 | 1 << 3 | 1 << 4);
     assert_eq!(u32_of(r.data(Opcode::CHANNEL_SIZE, MEM, &[])), 10_000);
     assert_eq!(r.data(Opcode::CHANNEL_SHAPE, MEM, &[]), [10_000u32.to_le_bytes(), 7u32.to_le_bytes()].concat());
     assert_eq!(r.data(Opcode::CHANNEL_READ, MEM, &read_req(0, 10_000)), payload);
     assert_eq!(r.data(Opcode::CHANNEL_READ, MEM, &read_req(1234, 77)), payload[1234..1311]);
     assert_eq!(r.request(Opcode::CHANNEL_IOCTL, MEM, &[7, 0, 0, 0, 9]), Ok(Outcome::Ack));
-    assert_eq!(r.pair.mem.last_ioctl, Some((7, vec![9])));
+    assert_eq!(r.pair.mem().last_ioctl, Some((7, vec![9])));
     assert_eq!(r.request(Opcode::CHANNEL_IOCTL, MEM, &[99, 0, 0, 0]), nak(Status::Failed));
 
     assert_eq!(r.request(Opcode::CHANNEL_LOCK, STREAM, &[]), Ok(Outcome::Ack));
@@ -250,7 +250,7 @@ fn fragment_sizes_and_max_payloads() {
                 DeviceConfig { fragment_size: frag, ..DeviceConfig::default() },
                 wish(true, true, true, true, max),
             );
-            r.pair.mem.data = payload.clone();
+            r.pair.mem().data = payload.clone();
             assert_eq!(r.connect(), Ok(Outcome::Ack));
             let len = 9000 - (frag as usize % 97);
             assert_eq!(
@@ -268,7 +268,7 @@ fn events_between_fragments_with_and_without_ack() {
     for (ack, confirmed) in [(false, false), (true, false), (true, true)] {
         let mut r =
             small(DeviceConfig { fragment_size: 100, ..DeviceConfig::default() }, wish(true, true, ack, true, 4082));
-        r.pair.mem.data = payload.clone();
+        r.pair.mem().data = payload.clone();
         r.chunks = vec![600];
         assert_eq!(r.connect(), Ok(Outcome::Ack));
         r.pair.inject_event = Some(Event { channel: STREAM, code: event::NOTIFY, confirmed });
@@ -285,7 +285,7 @@ fn events_between_fragments_with_and_without_ack() {
 fn a_full_event_ring_drops_the_oldest_and_counts() {
     let mut r =
         small(DeviceConfig { fragment_size: 100, ..DeviceConfig::default() }, wish(true, true, false, true, 4082));
-    r.pair.mem.data = pattern(3000, 5);
+    r.pair.mem().data = pattern(3000, 5);
     assert_eq!(r.connect(), Ok(Outcome::Ack));
     // Events arrive in one chunk with the answer: more than the ring holds before anyone reads.
     r.pair.inject_event = Some(Event { channel: STREAM, code: event::NOTIFY, confirmed: false });
@@ -322,7 +322,7 @@ fn answer_larger_than_the_caller_buffer_is_a_typed_error() {
             wish(true, true, true, true, 4082),
             SliceBuf::new(&mut mem),
         );
-        r.pair.mem.data = payload.clone();
+        r.pair.mem().data = payload.clone();
         assert_eq!(r.connect(), Ok(Outcome::Ack));
         // Fits: read straight into the caller's array.
         assert_eq!(r.data(Opcode::CHANNEL_READ, MEM, &read_req(100, 1000)), payload[100..1100]);
@@ -383,7 +383,7 @@ proptest! {
         let payload = pattern(12_000, 9);
         let mut r = small(DeviceConfig { fragment_size: frag, ..DeviceConfig::default() }, wish(true, true, ack, true, max));
         r.chunks = chunks;
-        r.pair.mem.data = payload.clone();
+        r.pair.mem().data = payload.clone();
         prop_assert_eq!(r.connect(), Ok(Outcome::Ack));
         if events {
             r.pair.inject_event = Some(Event { channel: STDOUT, code: event::NOTIFY, confirmed: ack });
@@ -392,7 +392,7 @@ proptest! {
         prop_assert_eq!(&got[..], &payload[offset as usize..(offset + len) as usize]);
         let w = write_req(0, &payload[..max as usize - 8]);
         prop_assert_eq!(r.request(Opcode::CHANNEL_WRITE, MEM, &w), Ok(Outcome::Ack));
-        prop_assert_eq!(&r.pair.mem.data[..], &payload[..max as usize - 8]);
+        prop_assert_eq!(&r.pair.mem().data[..], &payload[..max as usize - 8]);
         prop_assert_eq!(r.host.seq(), r.pair.device.seq());
     }
 }

@@ -79,7 +79,7 @@ fn write_whose_length_exceeds_its_payload_is_invalid() {
     body.extend_from_slice(b"abcd");
     let a = exchange(&mut p, &packet(seq, MEM.0, Opcode::CHANNEL_WRITE, &body));
     assert_eq!(nak_of(&a), Status::Invalid);
-    assert!(p.mem.data.is_empty(), "the channel was written");
+    assert!(p.mem().data.is_empty(), "the channel was written");
     // Shorter than its 8-byte prefix.
     let a = request(&mut p, MEM.0, Opcode::CHANNEL_WRITE, &[1, 2, 3]);
     assert_eq!(nak_of(&a), Status::Invalid);
@@ -92,13 +92,13 @@ fn ioctl_shorter_than_its_request_is_invalid() {
         let a = request(&mut p, MEM.0, Opcode::CHANNEL_IOCTL, &[7; 4][..len]);
         assert_eq!(nak_of(&a), Status::Invalid, "{len} bytes");
     }
-    assert_eq!(p.mem.last_ioctl, None);
+    assert_eq!(p.mem().last_ioctl, None);
 }
 
 #[test]
 fn read_without_its_request_is_invalid() {
     let mut p = pair();
-    p.mem.data = vec![9; 100];
+    p.mem().data = vec![9; 100];
     for len in [0usize, 4, 7, 9] {
         let a = request(&mut p, MEM.0, Opcode::CHANNEL_READ, &vec![0; len]);
         assert_eq!(nak_of(&a), Status::Invalid, "{len} bytes");
@@ -157,13 +157,13 @@ fn framing_errors_get_their_nak() {
     let last = bad.len() - 1;
     bad[last] ^= 0x40;
     assert_eq!(nak_of(&exchange(&mut p, &bad)), Status::Checksum);
-    assert!(p.mem.data.is_empty());
+    assert!(p.mem().data.is_empty());
     // A request with the wrong seq: SEQUENCE, and it is not executed.
     let wrong = p.device.seq().wrapping_add(3);
     let a = exchange(&mut p, &packet(wrong, MEM.0, Opcode::CHANNEL_WRITE, &[0, 0, 0, 0, 1, 0, 0, 0, b'y']));
     assert_eq!(nak_of(&a), Status::Sequence);
     assert_eq!(a[0].0.seq, wrong);
-    assert!(p.mem.data.is_empty());
+    assert!(p.mem().data.is_empty());
     // A system opcode on a channel: INVALID.
     assert_eq!(nak_of(&request(&mut p, 3, Opcode::SYS_INFO, &[])), Status::Invalid);
 }

@@ -64,7 +64,7 @@ fn every_opcode(p: &mut Pair) {
         let off = (i * (caps.max_payload as usize - 8)) as u32;
         assert_eq!(p.request(Opcode::CHANNEL_WRITE, MEM, write_req(off, piece)), Ok(Response::Ack));
     }
-    assert_eq!(p.mem.data, payload);
+    assert_eq!(p.mem().data, payload);
     let poll = u32::from_le_bytes(data(p.request(Opcode::CHANNEL_POLL, ChannelId(0), vec![])).try_into().unwrap());
     assert_eq!(poll, 1 << 2 | 1 << 3 | 1 << 4);
 
@@ -76,7 +76,7 @@ fn every_opcode(p: &mut Pair) {
     assert_eq!(data(p.request(Opcode::CHANNEL_READ, MEM, read_req(0, 10_000))), payload);
     assert_eq!(data(p.request(Opcode::CHANNEL_READ, MEM, read_req(1234, 77))), payload[1234..1311]);
     assert_eq!(p.request(Opcode::CHANNEL_IOCTL, MEM, vec![7, 0, 0, 0, 9]), Ok(Response::Ack));
-    assert_eq!(p.mem.last_ioctl, Some((7, vec![9])));
+    assert_eq!(p.mem().last_ioctl, Some((7, vec![9])));
     assert_eq!(p.request(Opcode::CHANNEL_IOCTL, MEM, vec![99, 0, 0, 0]), Err(RequestError::Nak(Status::Failed)));
 
     // Lock, then a second lock within the lock interval: BUSY; unlock; unlock again: BUSY.
@@ -147,7 +147,7 @@ fn every_fragment_size_from_50_to_4082() {
     let payload = pattern(9000, 2);
     for ack in [false, true] {
         let mut p = Pair::new(DeviceConfig::default(), wish(true, true, ack, true, 4082));
-        p.mem.data = payload.clone();
+        p.mem().data = payload.clone();
         assert_eq!(p.connect(), Ok(Response::Ack));
         for frag in 50..=4082u16 {
             // A new device config per size: rebuild the device, resync.
@@ -171,7 +171,7 @@ fn events_between_fragments_with_and_without_ack() {
             DeviceConfig { fragment_size: 100, ..DeviceConfig::default() },
             wish(true, true, ack, true, 4082),
         );
-        p.mem.data = payload.clone();
+        p.mem().data = payload.clone();
         assert_eq!(p.connect(), Ok(Response::Ack));
         p.inject_event = Some(Event { channel: STREAM, code: event::NOTIFY, confirmed });
         assert_eq!(data(p.request(Opcode::CHANNEL_READ, MEM, read_req(0, 20_000))), payload);
@@ -203,12 +203,12 @@ fn every_chunk_size_from_one_byte() {
     for chunk in (1..=300).chain([1000, 4095, 4096, 4097, 9000, 70_000]) {
         let mut p = Pair::new(DeviceConfig::default(), wish(true, true, true, true, 4082));
         p.chunk = chunk;
-        p.mem.data = payload.clone();
+        p.mem().data = payload.clone();
         assert_eq!(p.connect(), Ok(Response::Ack), "chunk {chunk}");
         p.inject_event = Some(Event { channel: STDOUT, code: event::NOTIFY, confirmed: true });
         assert_eq!(data(p.request(Opcode::CHANNEL_READ, MEM, read_req(0, 12_000))), payload, "chunk {chunk}");
         assert_eq!(p.request(Opcode::CHANNEL_WRITE, MEM, write_req(0, &payload[..4074])), Ok(Response::Ack));
-        assert_eq!(p.mem.data, payload[..4074]);
+        assert_eq!(p.mem().data, payload[..4074]);
     }
 }
 

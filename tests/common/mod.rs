@@ -141,10 +141,9 @@ pub struct Pair {
     pub now: Instant,
     pub host: Host,
     pub device: Device,
+    /// Holds the only references to the channels; the test reaches them through it
+    /// (`mem`, `stdout`, `frame`), never through a second reference of its own.
     pub reg: Registry<'static>,
-    pub mem: &'static mut MemChannel,
-    pub stdout: *mut RingChannel<'static>,
-    pub frame: *mut FrameChannel<'static>,
     pub resets: Rc<Cell<u32>>,
     pub boots: Rc<Cell<u32>>,
     to_dev: VecDeque<u8>,
@@ -170,26 +169,15 @@ impl Pair {
         let mut reg = Registry::new();
         reg.set_board(leak(TestBoard { resets: resets.clone(), boots: boots.clone() }));
         let stdin = leak(ScriptChannel::new(leak([0u8; 8192])));
-        let stdout: &'static mut RingChannel<'static> = leak(RingChannel::new(leak([0u8; 1024])));
-        let frame: &'static mut FrameChannel<'static> = leak(FrameChannel::new(leak([0u8; 64 * 48 + 64])));
-        let stdout_ptr: *mut RingChannel<'static> = stdout;
-        let frame_ptr: *mut FrameChannel<'static> = frame;
         reg.register_static(STDIN, "stdin", stdin).unwrap();
-        // SAFETY (test only): the registry and the test touch these channels strictly in turn,
-        // never while a device call runs.
-        reg.register_static(STDOUT, "stdout", unsafe { &mut *stdout_ptr }).unwrap();
-        reg.register_static(STREAM, "stream", unsafe { &mut *frame_ptr }).unwrap();
-        let mem = leak(MemChannel::default());
-        let mem_ptr: *mut MemChannel = mem;
-        assert_eq!(reg.register("mem", unsafe { &mut *mem_ptr }).unwrap(), MEM);
+        reg.register_static(STDOUT, "stdout", leak(RingChannel::new(leak([0u8; 1024])))).unwrap();
+        reg.register_static(STREAM, "stream", leak(FrameChannel::new(leak([0u8; 64 * 48 + 64])))).unwrap();
+        assert_eq!(reg.register("mem", leak(MemChannel::default())).unwrap(), MEM);
         Pair {
             now: Instant::from_millis(1000),
             host: Host::new(host_config, FastCrc),
             device: Device::new(device_config, FastCrc),
             reg,
-            mem: unsafe { &mut *mem_ptr },
-            stdout: stdout_ptr,
-            frame: frame_ptr,
             resets,
             boots,
             to_dev: VecDeque::new(),
@@ -208,14 +196,31 @@ impl Pair {
         self
     }
 
+    /// The channel `new` registered at `id`, reborrowed from the registry's reference (a
+    /// second `&mut` of the test's own would alias it, which Miri reports).
+    ///
+    /// # Safety
+    /// `T` is the type `new` registered at `id`.
+    unsafe fn registered<T>(&mut self, id: ChannelId) -> &mut T {
+        let c: *mut dyn Channel = self.reg.get(id).expect("registered by Pair::new");
+        // SAFETY: the caller names the channel's type; the result reborrows the registry's
+        // reference for as long as `self` is borrowed.
+        unsafe { &mut *c.cast::<T>() }
+    }
+
+    pub fn mem(&mut self) -> &mut MemChannel {
+        // SAFETY: `new` registers a `MemChannel` at MEM.
+        unsafe { self.registered(MEM) }
+    }
+
     pub fn stdout(&mut self) -> &mut RingChannel<'static> {
-        // SAFETY (test only): see `new`.
-        unsafe { &mut *self.stdout }
+        // SAFETY: `new` registers a `RingChannel` at STDOUT.
+        unsafe { self.registered(STDOUT) }
     }
 
     pub fn frame(&mut self) -> &mut FrameChannel<'static> {
-        // SAFETY (test only): see `new`.
-        unsafe { &mut *self.frame }
+        // SAFETY: `new` registers a `FrameChannel` at STREAM.
+        unsafe { self.registered(STREAM) }
     }
 
     /// Publishes a w x h grayscale frame numbered `n`.
