@@ -144,9 +144,9 @@ pub struct Pair {
     /// Holds the only references to the channels; the test reaches them through it
     /// (`mem`, `stdout`, `frame`), never through a second reference of its own.
     pub reg: Registry<'static>,
-    /// Where `new` put MEM, STDOUT and STREAM: addresses, compared and never dereferenced, so
+    /// Where `new` put the channels of `LENT`: addresses, compared and never dereferenced, so
     /// the accessors cast only those channels (a test may replace `reg`).
-    lent: [usize; 3],
+    lent: [usize; LENT.len()],
     pub resets: Rc<Cell<u32>>,
     pub boots: Rc<Cell<u32>>,
     to_dev: VecDeque<u8>,
@@ -165,9 +165,14 @@ fn leak<T>(v: T) -> &'static mut T {
     Box::leak(Box::new(v))
 }
 
-/// The address of the channel registered at `id`, to compare (never to dereference).
-fn address(reg: &mut Registry<'static>, id: ChannelId) -> Option<usize> {
-    reg.get(id).map(|c| (c as *mut dyn Channel).cast::<u8>() as usize)
+/// The channels the test reaches through `Pair`'s accessors, in the order of `Pair::lent`.
+const LENT: [ChannelId; 3] = [MEM, STDOUT, STREAM];
+
+/// The channel registered at `id` as a pointer, and its address (to compare, never to
+/// dereference).
+fn lookup(reg: &mut Registry<'static>, id: ChannelId) -> Option<(*mut dyn Channel, usize)> {
+    let c: *mut dyn Channel = reg.get(id)?;
+    Some((c, c.cast::<u8>() as usize))
 }
 
 impl Pair {
@@ -181,7 +186,7 @@ impl Pair {
         reg.register_static(STDOUT, "stdout", leak(RingChannel::new(leak([0u8; 1024])))).unwrap();
         reg.register_static(STREAM, "stream", leak(FrameChannel::new(leak([0u8; 64 * 48 + 64])))).unwrap();
         assert_eq!(reg.register("mem", leak(MemChannel::default())).unwrap(), MEM);
-        let lent = [MEM, STDOUT, STREAM].map(|id| address(&mut reg, id).expect("just registered"));
+        let lent = LENT.map(|id| lookup(&mut reg, id).expect("just registered").1);
         Pair {
             now: Instant::from_millis(1000),
             host: Host::new(host_config, FastCrc),
@@ -206,15 +211,16 @@ impl Pair {
         self
     }
 
-    /// The channel `new` registered as `lent[i]` at `id`, reborrowed from the registry's
+    /// The channel `new` registered at `id` (one of `LENT`), reborrowed from the registry's
     /// reference (a second `&mut` of the test's own would alias it, which Miri reports).
     /// Panics if the registry no longer holds that channel there.
     ///
     /// # Safety
-    /// `T` is the type of the channel `new` registered as `lent[i]`.
-    unsafe fn registered<T>(&mut self, i: usize, id: ChannelId) -> &mut T {
-        assert_eq!(address(&mut self.reg, id), Some(self.lent[i]), "{id:?} is not the channel Pair::new registered");
-        let c: *mut dyn Channel = self.reg.get(id).expect("checked above");
+    /// `T` is the type of the channel `new` registered at `id`.
+    unsafe fn registered<T>(&mut self, id: ChannelId) -> &mut T {
+        let at = LENT.iter().position(|&l| l == id).map(|i| self.lent[i]);
+        let (c, addr) = lookup(&mut self.reg, id).expect("a channel at a lent id");
+        assert_eq!(Some(addr), at, "{id:?} is not the channel Pair::new registered");
         // SAFETY: the channel at `id` is the one `new` registered (same address), whose type
         // the caller names; the result reborrows the registry's reference for as long as
         // `self` is borrowed.
@@ -222,18 +228,18 @@ impl Pair {
     }
 
     pub fn mem(&mut self) -> &mut MemChannel {
-        // SAFETY: `new` registers a `MemChannel` as `lent[0]`.
-        unsafe { self.registered(0, MEM) }
+        // SAFETY: `new` registers a `MemChannel` at MEM.
+        unsafe { self.registered(MEM) }
     }
 
     pub fn stdout(&mut self) -> &mut RingChannel<'static> {
-        // SAFETY: `new` registers a `RingChannel` as `lent[1]`.
-        unsafe { self.registered(1, STDOUT) }
+        // SAFETY: `new` registers a `RingChannel` at STDOUT.
+        unsafe { self.registered(STDOUT) }
     }
 
     pub fn frame(&mut self) -> &mut FrameChannel<'static> {
-        // SAFETY: `new` registers a `FrameChannel` as `lent[2]`.
-        unsafe { self.registered(2, STREAM) }
+        // SAFETY: `new` registers a `FrameChannel` at STREAM.
+        unsafe { self.registered(STREAM) }
     }
 
     /// Publishes a w x h grayscale frame numbered `n`.
