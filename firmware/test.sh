@@ -93,6 +93,8 @@ say "size"
 . "$OUT/size/figures"; sw_flash=$flash storage=$storage mem_sw=$mem
 "$HERE/size/measure.sh" "$LIB_HW" "$OUT/size-hwcrc"
 . "$OUT/size-hwcrc/figures"; hw_flash=$flash
+# Like for like with gcc -Os, which keeps no frame pointers (informative, nightly; see the script).
+nofp=$("$HERE/size/no-frame-pointers.sh" "$OUT/size-nofp" | sed -n 's/^flash=//p')
 nolto=$(MEASURE_ALLOW_FMT=1 "$HERE/size/measure.sh" "$LIB_NO_LTO" "$OUT/size-no-lto" >/dev/null 2>&1 &&
     . "$OUT/size-no-lto/figures" && echo "$flash" || echo "?")
 STDOUT_RING=1024
@@ -103,6 +105,12 @@ verdict() { [ "$1" -le "$2" ] && echo "met" || echo "NOT met"; }
     printf '  %-44s %8s %8s %8s  %s\n' "" "measured" "target" "C engine" ""
     printf '  %-44s %8d %8d %8d  %s\n' "flash, hardware CRC (feature hw-crc)" "$hw_flash" 7168 "$C_TEXT" \
         "$(verdict "$hw_flash" 7168)"
+    if [ -n "$nofp" ]; then
+        printf '  %-44s %8d %8d %8d  %s\n' "  the same without frame pointers (nightly)" "$nofp" 7168 "$C_TEXT" \
+            "$(verdict "$nofp" 7168), like gcc -Os"
+    else
+        printf '  %-44s %8s\n' "  the same without frame pointers (nightly)" "not measured (see above)"
+    fi
     printf '  %-44s %8d %8d %8s  %s\n' "flash, software CRC tables" "$sw_flash" 8704 "$C_TEXT+CRC" \
         "$(verdict "$sw_flash" 8704)"
     printf '  %-44s %8d %8s %8s  %s\n' "newlib memory routines (counted apart)" "$mem_sw" "" "elsewhere" \
