@@ -15,13 +15,15 @@ CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 mkdir -p "$OUT"
 SPEC=$OUT/thumbv7em-nofp.json
 fail() { echo "no-frame-pointers: $*" >&2; echo "flash="; exit 0; }
-rustc +nightly -Z unstable-options --print target-spec-json --target thumbv7em-none-eabihf 2>/dev/null |
-    sed 's/"frame-pointer": "always"/"frame-pointer": "may-omit"/' >"$SPEC" || fail "no nightly rustc"
+rustc +nightly -Z unstable-options --print target-spec-json --target thumbv7em-none-eabihf \
+    >"$OUT/builtin.json" 2>/dev/null || fail "no nightly rustc that prints target specs"
+sed 's/"frame-pointer": "always"/"frame-pointer": "may-omit"/' "$OUT/builtin.json" >"$SPEC"
 grep -q '"frame-pointer": "may-omit"' "$SPEC" || fail "the built-in spec no longer forces frame pointers"
 cd "$ROOT"
 cargo +nightly rustc -q -Zjson-target-spec -Zbuild-std=core -p openmvproto-firmware --profile firmware \
     --target "$SPEC" --features hw-crc --crate-type staticlib --target-dir "$CARGO_TARGET_DIR/fw-nofp" \
     >"$OUT/build.log" 2>&1 || fail "nightly build failed ($(tail -n 1 "$OUT/build.log"))"
-"$HERE/measure.sh" "$CARGO_TARGET_DIR/fw-nofp/thumbv7em-nofp/firmware/libopenmvproto_firmware.a" "$OUT" >/dev/null
+"$HERE/measure.sh" "$CARGO_TARGET_DIR/fw-nofp/thumbv7em-nofp/firmware/libopenmvproto_firmware.a" "$OUT" \
+    >"$OUT/measure.log" 2>&1 || fail "measure.sh refused the image ($(tail -n 1 "$OUT/measure.log"))"
 . "$OUT/figures"
 echo "flash=$flash"
