@@ -269,8 +269,10 @@ omv --json info >"$WORK/builtin.json"
 jcheck "$WORK/builtin.json" '.target | startswith("built-in virtual cam")' "no --port: the built-in virtual cam"
 
 # ---- live view under Xvfb ----
+# -noreset: an X server resets whenever its last client leaves, and a client that connects
+# during the reset is refused; each xdotool poll below is such a last client.
 exec 5>"$WORK/display"
-Xvfb -displayfd 5 -screen 0 1600x1200x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+Xvfb -displayfd 5 -screen 0 1600x1200x24 -nolisten tcp -noreset >"$WORK/xvfb.log" 2>&1 &
 xvfb_pid=$!
 exec 5>&-
 wait_for 20 "Xvfb" test -s "$WORK/display"
@@ -295,6 +297,7 @@ window_shown() {
 if ! (wait_for 60 "the live view window" window_shown); then
     echo "-- omv view stderr:" >&2; cat "$WORK/view.err" >&2
     echo "-- windows:" >&2; xdotool search --name . getwindowname %@ 2>&1 | head -20 >&2
+    echo "-- Xvfb log:" >&2; cat "$WORK/xvfb.log" >&2
     fail "no live view window"
 fi
 WID=$(xdotool search --name "^omv: tcp:" | head -n 1)
