@@ -107,7 +107,7 @@ verdict() { [ "$1" -le "$2" ] && echo "met" || echo "NOT met"; }
         "$(verdict "$hw_flash" 7168)"
     if [ -n "$nofp" ]; then
         printf '  %-44s %8d %8d %8d  %s\n' "  the same without frame pointers (nightly)" "$nofp" 7168 "$C_TEXT" \
-            "$(verdict "$nofp" 7168), like gcc -Os"
+            "$(verdict "$nofp" 7168) (informative: no frame pointers, as gcc -Os)"
     else
         printf '  %-44s %8s\n' "  the same without frame pointers (nightly)" "not measured (see above)"
     fi
