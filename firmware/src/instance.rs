@@ -1,7 +1,7 @@
 //! One engine instance, laid out in storage the caller provides (no globals, no heap).
 //!
-//! The instance is self-referential: its registry borrows the channel glue, the built-in
-//! channels and the board that live beside it. It is therefore never moved and never reached
+//! The instance is self-referential: its registry borrows the channel table, whose entries
+//! borrow the built-in channels, and the board, all of which live beside it. It is therefore never moved and never reached
 //! through one `&mut Instance`; every access goes through raw field pointers, so the parts
 //! the registry borrows, the receive ring the interrupt handler shares, and the engine state
 //! the main loop uses stay disjoint.
@@ -11,17 +11,18 @@ use core::ffi::c_void;
 use core::mem::{align_of, size_of, MaybeUninit};
 use core::ptr::{addr_of, addr_of_mut};
 
-use openmvproto::channels::{Channel, ChannelFlags, FrameChannel, RingChannel, ScriptChannel};
+use openmvproto::channels::{ChannelFlags, FrameChannel, RingChannel, ScriptChannel};
 use openmvproto::device::{Device, DeviceConfig, Event, EventError, Registry, RegistryError};
 use openmvproto::framing::payload::{event, CapFlags, Caps};
 use openmvproto::framing::{max_payload_for, ChannelId, MIN_MAX_PAYLOAD};
 use openmvproto::reliability::RetransmitPolicy;
 use openmvproto::time::Instant;
 
+use crate::channel::FwChannel;
 use crate::crc::FwCrc;
 use crate::glue::{CBoard, CChannel};
 use crate::ring::SpscRing;
-use crate::sizes::{C_CHANNELS, PACKET_BUF, TX_BUF};
+use crate::sizes::{CHANNELS, PACKET_BUF, TX_BUF};
 use crate::types::*;
 
 const MAGIC: u32 = 0x4F4D_5646;
@@ -39,13 +40,12 @@ pub struct Instance {
     busy: Cell<bool>,
     /// Shared with the interrupt handler; only `&` access.
     rx: SpscRing,
-    // Entry i is borrowed by the registry while bit i of `Engine::glue_lent` is set; the
-    // others are borrowed by nobody and are overwritten when next lent.
-    glue: [CChannel; C_CHANNELS],
+    // Entry i is initialised and borrowed by the registry while bit i of `Engine::lent` is
+    // set; the others are borrowed by nobody and are overwritten when next lent.
+    chans: [MaybeUninit<FwChannel>; CHANNELS],
     board: CBoard,
-    // Borrowed by the registry while registered; the C API reaches them through the
-    // registry's reference (`Ctx::builtin_channel`).
-    // Initialised while the matching bit of `Engine::builtins` is set.
+    // Borrowed by the lent `chans` entry of their kind while registered; the C API reaches
+    // them through the registry's reference (`Ctx::stdin` and the others).
     stdin: MaybeUninit<ScriptChannel<'static>>,
     stdout: MaybeUninit<RingChannel<'static>>,
     stream: MaybeUninit<FrameChannel<'static>>,
@@ -56,7 +56,7 @@ pub struct Instance {
 /// (see `Instance`).
 #[repr(C)]
 pub(crate) struct Engine {
-    pub registry: Registry<'static>,
+    pub registry: Registry<'static, FwChannel, CBoard>,
     write: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> i32,
     write_user: *mut c_void,
     last_ms: u32,
@@ -64,11 +64,9 @@ pub(crate) struct Engine {
     rx_dropped_seen: u32,
     /// `last_ms` when stdout last sent NOTIFY.
     stdout_notified_ms: u32,
-    /// Bit `id` set: the built-in channel with that id is registered.
-    builtins: u8,
-    /// Bit `i` set: glue entry `i` is lent to the registry. Kept here, in state only the main
-    /// loop touches, because a lent entry must not be read through the table meanwhile.
-    glue_lent: u32,
+    /// Bit `i` set: `chans` entry `i` is lent to the registry. Kept here, in state only the
+    /// main loop touches, because a lent entry must not be read through the table meanwhile.
+    lent: u32,
     pub device: Device<FwCrc, PACKET_BUF, TX_BUF>,
 }
 
@@ -126,11 +124,11 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
     let p = storage.cast::<Instance>();
     // SAFETY: `p` is aligned and has room for an `Instance` (checked above) and the caller
     // gives us the storage. It is zeroed first (one memset, less code than writing each zero
-    // field): all-zero bytes are a valid `Cell<bool>` (false), `SpscRing` (empty), glue table
-    // (null pointers, no flags), `CBoard` (null pointers, `None` callbacks, zero numbers) and
-    // the engine's clocks, counters and bit sets (zero: nothing registered, none lent), which
-    // are therefore not written again. Every other field is written in place; no field has
-    // drop glue, so overwriting an earlier instance is fine.
+    // field): all-zero bytes are a valid `Cell<bool>` (false), `SpscRing` (empty), `CBoard`
+    // (null pointers, `None` callbacks, zero numbers) and the engine's clocks, counters and
+    // bit set (zero: none lent), which are therefore not written again; the channel table and
+    // the built-ins are `MaybeUninit`, written when lent. The other fields are written in
+    // place; no field has drop glue, so overwriting an earlier instance is fine.
     unsafe {
         storage.write_bytes(0, STORAGE_SIZE);
         addr_of_mut!((*p).board.hw_crc).write(crc.is_hardware());
@@ -142,11 +140,10 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
             config,
             crc,
         );
-        addr_of_mut!((*e).registry).write(Registry::new());
+        // The board lives as long as the storage, which the caller keeps for the handle's life.
+        addr_of_mut!((*e).registry).write(Registry::with_board(&mut *addr_of_mut!((*p).board)));
         addr_of_mut!((*e).write).write(write);
         addr_of_mut!((*e).write_user).write(hooks.write_user);
-        // The board lives as long as the storage, which the caller keeps for the handle's life.
-        (*e).registry.set_board(&mut *addr_of_mut!((*p).board));
         addr_of_mut!((*p).magic).write(MAGIC);
     }
     Ok(p)
@@ -290,30 +287,36 @@ impl Ctx<'_> {
         user: *mut c_void,
         extra: ChannelFlags,
     ) -> i32 {
-        // The first entry not lent; the registry refuses a bad or taken id, and then the
-        // entry is simply not marked lent.
-        let at = (!self.engine.glue_lent).trailing_zeros() as usize;
-        if at >= C_CHANNELS {
-            return OMV_FW_ERR_FULL;
-        }
-        // SAFETY: `at` indexes the glue table, inside the instance storage. Entry `at` is not
-        // lent, so nothing borrows it; it lives in the instance storage, which outlives the
-        // registration.
-        let chan: &'static mut CChannel = unsafe {
-            let g = addr_of_mut!((*self.inst).glue).cast::<CChannel>().add(at);
-            g.write(CChannel::new(ops, user, extra));
-            &mut *g
-        };
-        match self.engine.registry.register_at(id.map(ChannelId), name, chan) {
+        let chan = FwChannel::C(CChannel::new(ops, user, extra));
+        match self.lend(id, name, chan) {
             Ok(got) => {
-                self.engine.glue_lent |= 1 << at;
                 if id.is_none() {
                     let _ = self.event(0, event::CHANNEL_REGISTERED, false);
                 }
-                got.0 as i32
+                got as i32
             }
-            Err(e) => registry_error(e),
+            Err(e) => e,
         }
+    }
+
+    /// Puts `chan` in the first `chans` entry not lent and registers it (at `id`, or the first
+    /// free id); the registry refuses a bad or taken id, and then the entry is not lent.
+    fn lend(&mut self, id: Option<u8>, name: &str, chan: FwChannel) -> Result<u8, i32> {
+        let at = (!self.engine.lent).trailing_zeros() as usize;
+        if at >= CHANNELS {
+            return Err(OMV_FW_ERR_FULL);
+        }
+        // SAFETY: `at` indexes the table, inside the instance storage. Entry `at` is not lent,
+        // so nothing borrows it; it lives in the instance storage, which outlives the
+        // registration.
+        let entry: &'static mut FwChannel = unsafe {
+            let g = addr_of_mut!((*self.inst).chans).cast::<FwChannel>().add(at);
+            g.write(chan);
+            &mut *g
+        };
+        let got = self.engine.registry.register_at(id.map(ChannelId), name, entry).map_err(registry_error)?;
+        self.engine.lent |= 1 << at;
+        Ok(got.0)
     }
 
     pub fn unregister(&mut self, id: u8) -> i32 {
@@ -322,19 +325,15 @@ impl Ctx<'_> {
             Some((e, _)) if id != 0 => e.flags.contains(ChannelFlags::DYNAMIC),
             _ => return OMV_FW_ERR_ID,
         };
-        // A C channel's glue entry is the one at the address the registry gives back (a
-        // built-in is outside the table); the reference is given up here. Addresses are only
-        // compared: the distance from the table's start names the entry.
-        let gone = reg.unregister(ChannelId(id)).map_or(0, |c| (c as *mut dyn Channel).cast::<u8>() as usize);
+        // The table entry is the one at the address the registry gives back; the reference is
+        // given up here (and with it a built-in's storage and caller buffer). Addresses are
+        // only compared: the distance from the table's start names the entry.
+        let gone = reg.unregister(ChannelId(id)).map_or(0, |c| c as *mut FwChannel as usize);
         // SAFETY: the address of a field of the instance; nothing is read.
-        let glue = unsafe { addr_of!((*self.inst).glue) } as usize;
-        let at = gone.wrapping_sub(glue) / size_of::<CChannel>();
-        if at < C_CHANNELS {
-            self.engine.glue_lent &= !(1 << at);
-        }
-        if id < 8 {
-            // A built-in's storage is no longer used (nor its caller buffer).
-            self.engine.builtins &= !(1 << id);
+        let table = unsafe { addr_of!((*self.inst).chans) } as usize;
+        let at = gone.wrapping_sub(table) / size_of::<FwChannel>();
+        if at < CHANNELS {
+            self.engine.lent &= !(1 << at);
         }
         if dynamic {
             let _ = self.event(0, event::CHANNEL_UNREGISTERED, false);
@@ -348,66 +347,59 @@ impl Ctx<'_> {
             return OMV_FW_ERR_ID;
         }
         let p = self.inst;
-        // SAFETY: the id is free, so the channel storage is not borrowed by the registry nor
-        // referenced elsewhere; it lives in the instance storage, which outlives the
-        // registration. From here on the registry's reference is the only way to the channel
-        // (see `builtin_channel`).
-        let (name, chan): (&str, &'static mut dyn Channel) = unsafe {
+        // SAFETY: the id is free, so no lent table entry refers to this built-in's storage
+        // (each is only ever registered at its own id); it lives in the instance storage,
+        // which outlives the registration. From here on the table entry is the only way to
+        // the channel.
+        let (name, chan) = unsafe {
             match id {
                 OMV_FW_ID_STDIN => {
                     let c = addr_of_mut!((*p).stdin).cast::<ScriptChannel<'static>>();
                     c.write(ScriptChannel::new(buf));
-                    ("stdin", &mut *c)
+                    ("stdin", FwChannel::Stdin(&mut *c))
                 }
                 OMV_FW_ID_STDOUT => {
                     let c = addr_of_mut!((*p).stdout).cast::<RingChannel<'static>>();
                     c.write(RingChannel::new(buf));
-                    ("stdout", &mut *c)
+                    ("stdout", FwChannel::Stdout(&mut *c))
                 }
                 _ => {
                     let c = addr_of_mut!((*p).stream).cast::<FrameChannel<'static>>();
                     c.write(FrameChannel::new(buf));
-                    ("stream", &mut *c)
+                    ("stream", FwChannel::Stream(&mut *c))
                 }
             }
         };
-        match self.engine.registry.register_static(ChannelId(id), name, chan) {
-            Ok(_) => {
-                self.engine.builtins |= 1 << id;
-                id as i32
-            }
-            Err(e) => registry_error(e),
+        match self.lend(Some(id), name, chan) {
+            Ok(_) => id as i32,
+            Err(e) => e,
         }
     }
 
-    /// The built-in channel registered at `id`, reborrowed from the registry, which holds the
-    /// only reference to it. `T` must be the type `register_builtin` put at that id.
-    ///
-    /// # Safety
-    /// `T` is `ScriptChannel` for stdin, `RingChannel` for stdout, `FrameChannel` for stream.
-    unsafe fn builtin_channel<T>(&mut self, id: u8) -> Option<&mut T> {
-        if self.engine.builtins & (1 << id) == 0 {
-            return None;
-        }
-        let c: *mut dyn Channel = self.engine.registry.get(ChannelId(id))?;
-        // SAFETY: the bit says the channel at `id` is the built-in whose type the caller names;
-        // the result reborrows the registry's reference for as long as `self` is borrowed.
-        Some(unsafe { &mut *c.cast::<T>() })
+    /// The channel registered at `id`, if any.
+    fn channel(&mut self, id: u8) -> Option<&mut FwChannel> {
+        self.engine.registry.get(ChannelId(id))
     }
 
     pub fn stdin(&mut self) -> Option<&mut ScriptChannel<'static>> {
-        // SAFETY: stdin is a `ScriptChannel`.
-        unsafe { self.builtin_channel(OMV_FW_ID_STDIN) }
+        match self.channel(OMV_FW_ID_STDIN)? {
+            FwChannel::Stdin(c) => Some(c),
+            _ => None,
+        }
     }
 
     pub fn stdout(&mut self) -> Option<&mut RingChannel<'static>> {
-        // SAFETY: stdout is a `RingChannel`.
-        unsafe { self.builtin_channel(OMV_FW_ID_STDOUT) }
+        match self.channel(OMV_FW_ID_STDOUT)? {
+            FwChannel::Stdout(c) => Some(c),
+            _ => None,
+        }
     }
 
     pub fn stream(&mut self) -> Option<&mut FrameChannel<'static>> {
-        // SAFETY: stream is a `FrameChannel`.
-        unsafe { self.builtin_channel(OMV_FW_ID_STREAM) }
+        match self.channel(OMV_FW_ID_STREAM)? {
+            FwChannel::Stream(c) => Some(c),
+            _ => None,
+        }
     }
 
     /// Queues stdout's NOTIFY and restarts its 50 ms period.

@@ -1,7 +1,7 @@
 //! `openmvproto-firmware`: the openmvproto device engine behind a C API for bare-metal cams.
 //!
 //! No heap and no globals: the C side hands [`api::omv_fw_init`] a static buffer of
-//! `omv_fw_storage_size()` bytes, which holds the engine, its channel table and the glue, so
+//! `omv_fw_storage_size()` bytes, which holds the engine and its channel table, so
 //! several instances can coexist. Received bytes go from an interrupt handler through a
 //! lock-free single-producer single-consumer ring ([`ring`]) to the main loop, which calls
 //! `omv_fw_poll` with a millisecond clock. The header is `include/openmvproto_fw.h`,
@@ -17,6 +17,7 @@ pub mod api;
 pub mod api_builtins;
 #[cfg(feature = "controls")]
 pub mod api_controls;
+mod channel;
 mod crc;
 mod glue;
 #[cfg(feature = "host")]

@@ -9,12 +9,15 @@ pub const PACKET_BUF: usize = env_or(option_env!("OMV_FW_PACKET_BUF"), 4096);
 pub const TX_BUF: usize = env_or(option_env!("OMV_FW_TX_BUF"), 526);
 /// Bytes the interrupt-side receive ring holds (a power of two).
 pub const RX_RING: usize = env_or(option_env!("OMV_FW_RX_RING"), 128);
-/// Channels implemented in C (`omv_fw_channel_register*`) registered at once.
+/// Channels implemented in C (`omv_fw_channel_register*`) registered at once beside the three
+/// built-ins (more while a built-in is not registered: they share one table).
 pub const C_CHANNELS: usize = env_or(option_env!("OMV_FW_C_CHANNELS"), 12);
+/// Entries of the instance's channel table: the C channels and the three built-ins.
+pub(crate) const CHANNELS: usize = C_CHANNELS + 3;
 
 const _: () = assert!(RX_RING.is_power_of_two(), "OMV_FW_RX_RING must be a power of two");
-// A bit per glue entry in a u32, and no more C channels than the channel table has slots.
-const _: () = assert!(C_CHANNELS <= 32, "OMV_FW_C_CHANNELS above 32");
+// A bit per table entry in a u32, and no more channels than the registry has slots.
+const _: () = assert!(CHANNELS <= 32, "OMV_FW_C_CHANNELS above 29");
 const _: () = assert!(PACKET_BUF >= 64 && PACKET_BUF <= 65549, "OMV_FW_PACKET_BUF out of range");
 
 /// A decimal number from the build environment, or `default` (evaluated at compile time only).

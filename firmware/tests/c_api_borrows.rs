@@ -1,4 +1,4 @@
-//! The C API's own `unsafe` (the self-referential instance: registry, glue table, built-in
+//! The C API's own `unsafe` (the self-referential instance: registry, channel table, built-in
 //! channels and board in one storage) driven from Rust, so that Miri can check it:
 //! `cargo +nightly miri test -p openmvproto-firmware --test c_api_borrows` (scripts/test-all.sh
 //! runs it). A plain `cargo test` runs the same session natively. The C tests
@@ -178,7 +178,7 @@ fn lent_channels_stay_usable_while_the_table_changes() {
         assert_eq!(omv_fw_stdout_register(cam.fw, stdout_buf.as_mut_ptr(), stdout_buf.len()), 2);
         assert_eq!(omv_fw_stream_register(cam.fw, stream_buf.as_mut_ptr(), stream_buf.len()), 3);
         assert_eq!(omv_fw_channel_register(cam.fw, c"a".as_ptr(), &PATTERN, null_mut()), 4);
-        // Registering takes a glue entry while "a"'s is lent to the registry.
+        // Registering takes a table entry while "a"'s is lent to the registry.
         assert_eq!(omv_fw_channel_register(cam.fw, c"b".as_ptr(), &LENT_OPS, null_mut()), 5);
     }
     assert_eq!(cam.read(4, 10, 20), pattern(10, 20));
@@ -229,6 +229,20 @@ fn lent_channels_stay_usable_while_the_table_changes() {
             assert_eq!(omv_fw_channel_unregister(cam.fw, id), OMV_FW_OK);
         }
     }
+    assert!(cam.list().is_empty());
+    // A C channel at a built-in's id is not that built-in: stdout's calls refuse it. Then
+    // stdout again, in a table entry another channel used before.
+    // SAFETY: a live handle; `stdout_buf` outlives the registration, undone below.
+    unsafe {
+        assert_eq!(omv_fw_channel_register_static(cam.fw, 2, c"mine".as_ptr(), &PATTERN, null_mut(), 0), 2);
+        assert_eq!(omv_fw_stdout_write(cam.fw, b"x".as_ptr(), 1), OMV_FW_ERR_STATE);
+        assert_eq!(omv_fw_channel_unregister(cam.fw, 2), OMV_FW_OK);
+        assert_eq!(omv_fw_stdout_register(cam.fw, stdout_buf.as_mut_ptr(), stdout_buf.len()), 2);
+        assert_eq!(omv_fw_stdout_write(cam.fw, b"again".as_ptr(), 5), 5);
+    }
+    assert_eq!(cam.read(2, 0, 5), b"again");
+    // SAFETY: a live handle.
+    unsafe { assert_eq!(omv_fw_channel_unregister(cam.fw, 2), OMV_FW_OK) };
     assert!(cam.list().is_empty());
     drop((stdout_buf, stream_buf, stdin_buf));
 }

@@ -141,7 +141,6 @@ impl Channel for FrameChannel<'_> {
         }
     }
 
-    #[inline(never)] // in the vtable anyway: `read` calls that copy instead of its own
     fn readp(&mut self, offset: u32, len: usize) -> Option<&[u8]> {
         let start = offset as usize;
         let end = start.checked_add(len)?;

@@ -238,7 +238,12 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
     /// Takes received bytes. Returns how many were used: while an answer is pending the
     /// device takes no new request, so feed the rest after draining [`Device::poll_transmit`].
     #[inline(never)] // a cam calls it from one place, but inlined there it cost 44 B
-    pub fn handle_input(&mut self, now: Instant, input: &[u8], reg: &mut Registry<'_>) -> usize {
+    pub fn handle_input<Ch: Channel + ?Sized, B: Board + ?Sized>(
+        &mut self,
+        now: Instant,
+        input: &[u8],
+        reg: &mut Registry<'_, Ch, B>,
+    ) -> usize {
         self.core.now = now;
         let mut used = 0;
         loop {
@@ -258,7 +263,11 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
     }
 
     /// The next packet to write to the transport, if any. Call until `None` after every input.
-    pub fn poll_transmit(&mut self, now: Instant, reg: &mut Registry<'_>) -> Option<&[u8]> {
+    pub fn poll_transmit<Ch: Channel + ?Sized, B: Board + ?Sized>(
+        &mut self,
+        now: Instant,
+        reg: &mut Registry<'_, Ch, B>,
+    ) -> Option<&[u8]> {
         self.core.now = now;
         self.core.poll_transmit(reg)
     }
@@ -303,7 +312,10 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         self.job = None;
     }
 
-    fn poll_transmit(&mut self, reg: &mut Registry<'_>) -> Option<&[u8]> {
+    fn poll_transmit<Ch: Channel + ?Sized, B: Board + ?Sized>(
+        &mut self,
+        reg: &mut Registry<'_, Ch, B>,
+    ) -> Option<&[u8]> {
         // Queued events go before the next fragment of an answer.
         if !self.tx_ready && self.ack_wait.is_none() && !self.emit_event() {
             self.emit_fragment(reg);
@@ -423,7 +435,7 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         }
     }
 
-    fn on_packet(&mut self, pkt: Packet<'_>, reg: &mut Registry<'_>) {
+    fn on_packet<Ch: Channel + ?Sized, B: Board + ?Sized>(&mut self, pkt: Packet<'_>, reg: &mut Registry<'_, Ch, B>) {
         Stats::bump(&mut self.stats.received);
         let h = pkt.header;
         let is_sync = h.opcode == Opcode::PROTO_SYNC && !h.flags.intersects(Flags::ACK | Flags::NAK | Flags::EVENT);
@@ -491,7 +503,12 @@ impl<C: Checksum, const T: usize> Core<C, T> {
 
     /// A request on channel `c`, which has the flag [`channel_need`] asks for. `Some`: the ACK
     /// or NAK to send; `None`: an answer was started (sent by `emit_fragment`).
-    fn on_channel_request(&mut self, h: &Header, p: &[u8], c: &mut dyn Channel) -> Option<Result<(), Status>> {
+    fn on_channel_request<Ch: Channel + ?Sized>(
+        &mut self,
+        h: &Header,
+        p: &[u8],
+        c: &mut Ch,
+    ) -> Option<Result<(), Status>> {
         let bit = 1u32 << h.channel.0; // registered ids are below MAX_CHANNELS (32)
         Some(match h.opcode {
             Opcode::CHANNEL_LOCK => self.lock(c).map(|()| self.locked |= bit),
@@ -513,7 +530,7 @@ impl<C: Checksum, const T: usize> Core<C, T> {
 
     /// PROTO_SYNC: back to start-up settings, locks released, answered with those settings,
     /// then the counter restarts at 0.
-    fn sync(&mut self, h: &Header, reg: &mut Registry<'_>) {
+    fn sync<Ch: Channel + ?Sized, B: Board + ?Sized>(&mut self, h: &Header, reg: &mut Registry<'_, Ch, B>) {
         self.job = None;
         self.ack_wait = None;
         self.tx_ready = false;
@@ -532,7 +549,7 @@ impl<C: Checksum, const T: usize> Core<C, T> {
     }
 
     /// CHANNEL_LOCK on a channel that has the LOCK flag; the caller records the lock.
-    fn lock(&mut self, c: &mut dyn Channel) -> Result<(), Status> {
+    fn lock<Ch: Channel + ?Sized>(&mut self, c: &mut Ch) -> Result<(), Status> {
         let now = self.now.as_millis();
         if now < self.lock_free_ms || !c.lock() {
             return Err(Status::Busy);
@@ -541,14 +558,13 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         Ok(())
     }
 
-    #[inline(never)] // started from two places
     fn start_small(&mut self, h: Header) {
         self.job = Some(Job { opcode: h.opcode, channel: h.channel, offset: 0, remaining: 0, first: true });
         self.tx_ready = false;
     }
 
     /// CHANNEL_READ on a channel that has the READ flag: `None` once the read is started.
-    fn start_read(&mut self, h: &Header, p: &[u8], c: &mut dyn Channel) -> Option<Result<(), Status>> {
+    fn start_read<Ch: Channel + ?Sized>(&mut self, h: &Header, p: &[u8], c: &mut Ch) -> Option<Result<(), Status>> {
         let Ok(rq) = ReadRequest::parse(p) else { return Some(Err(Status::Invalid)) };
         // A read past what the channel holds would stream garbage (or for ever): refuse it.
         let end = rq.offset as u64 + rq.length as u64;
@@ -562,11 +578,11 @@ impl<C: Checksum, const T: usize> Core<C, T> {
 
     /// Renders a small answer whole into the payload area of `tx` (a fragment of it is moved
     /// to the front by the caller); `Err` if the request must be NAKed instead.
-    fn render_small(
+    fn render_small<Ch: Channel + ?Sized, B: Board + ?Sized>(
         h: &Header,
         caps: Caps,
         stats: &Stats,
-        reg: &mut Registry<'_>,
+        reg: &mut Registry<'_, Ch, B>,
         out: &mut [u8; SMALL_ANSWER_MAX],
     ) -> Result<usize, Status> {
         let mut put = |bytes: &[u8]| {
@@ -616,7 +632,7 @@ impl<C: Checksum, const T: usize> Core<C, T> {
     }
 
     /// Produces the next packet of the current answer into `tx`.
-    fn emit_fragment(&mut self, reg: &mut Registry<'_>) {
+    fn emit_fragment<Ch: Channel + ?Sized, B: Board + ?Sized>(&mut self, reg: &mut Registry<'_, Ch, B>) {
         let Some(mut job) = self.job else { return };
         let max = (self.caps.max_payload as usize).min(T - HEADER_LEN - crate::framing::PAYLOAD_CRC_LEN);
         let h = Header { seq: 0, channel: job.channel, flags: Flags::empty(), opcode: job.opcode, length: 0 };
@@ -651,12 +667,12 @@ impl<C: Checksum, const T: usize> Core<C, T> {
     /// Renders a small answer and moves the fragment at `job.offset` to the front of the
     /// payload area; sets what remains after it. Returns the fragment's length.
     #[inline(always)] // one caller; out of line it cost 116 B of flash (spills of the job)
-    fn small_fragment(
+    fn small_fragment<Ch: Channel + ?Sized, B: Board + ?Sized>(
         &mut self,
         h: &Header,
         job: &mut Job,
         max: usize,
-        reg: &mut Registry<'_>,
+        reg: &mut Registry<'_, Ch, B>,
     ) -> Result<usize, Status> {
         let caps = Caps { max_payload: self.config.caps.max_payload, ..self.caps };
         let stats = &self.stats;

@@ -23,15 +23,15 @@ pub enum RegistryError {
     BadId,
 }
 
-struct Slot<'a> {
+struct Slot<'a, Ch: ?Sized> {
     entry: ChannelEntry,
-    chan: &'a mut dyn Channel,
+    chan: &'a mut Ch,
 }
 
 /// The registered channels' list entries, by id.
-pub struct Entries<'r, 'a>(core::slice::Iter<'r, Option<Slot<'a>>>);
+pub struct Entries<'r, 'a, Ch: ?Sized = dyn Channel + 'a>(core::slice::Iter<'r, Option<Slot<'a, Ch>>>);
 
-impl Iterator for Entries<'_, '_> {
+impl<Ch: ?Sized> Iterator for Entries<'_, '_, Ch> {
     type Item = ChannelEntry;
 
     fn next(&mut self) -> Option<ChannelEntry> {
@@ -39,7 +39,7 @@ impl Iterator for Entries<'_, '_> {
     }
 }
 
-impl core::fmt::Debug for Entries<'_, '_> {
+impl<Ch: ?Sized> core::fmt::Debug for Entries<'_, '_, Ch> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Entries")
     }
@@ -47,13 +47,18 @@ impl core::fmt::Debug for Entries<'_, '_> {
 
 /// Channels and board of one device. Borrowed by the device engine on each call, so the
 /// channels can be owned anywhere (statics, the stack, an arena) without a heap.
-pub struct Registry<'a> {
-    slots: [Option<Slot<'a>>; MAX_CHANNELS],
+///
+/// `Ch` is what every channel is and `B` what the board is: by default any [`Channel`] and any
+/// [`Board`], called through vtables. A cam that knows all its kinds of channel names one type
+/// for them (an enum), and its board's type, so the engine calls them directly: less flash,
+/// and thin references in the table (the firmware crate's `FwChannel`).
+pub struct Registry<'a, Ch: ?Sized + 'a = dyn Channel + 'a, B: ?Sized + 'a = dyn Board + 'a> {
+    slots: [Option<Slot<'a, Ch>>; MAX_CHANNELS],
     /// `NoBoard` until one is set: always a board, so no fallback code on a cam.
-    board: &'a mut dyn Board,
+    board: &'a mut B,
 }
 
-impl core::fmt::Debug for Registry<'_> {
+impl<Ch: ?Sized + Channel, B: ?Sized + Board> core::fmt::Debug for Registry<'_, Ch, B> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_list().entries(self.entries().map(|e| e.id.0)).finish()
     }
@@ -66,33 +71,46 @@ impl Default for Registry<'_> {
 }
 
 impl<'a> Registry<'a> {
-    #[inline(always)] // so a cam builds the table in place, not on its stack
+    /// An empty registry of any kind of channel ([`Registry::empty`]; this one names the
+    /// type, which inference would otherwise take from the first channel registered).
+    #[inline(always)]
     pub fn new() -> Self {
+        Self::empty()
+    }
+}
+
+impl<'a, Ch: ?Sized + Channel + 'a> Registry<'a, Ch> {
+    /// An empty registry of channels of type `Ch`: no channels, `NoBoard`.
+    #[inline(always)]
+    pub fn empty() -> Self {
         // SAFETY: `NoBoard` has no bytes. A reference to a zero-sized type only has to be
         // non-null and aligned, which a dangling pointer is, and it reaches no memory, so
         // any number of them may exist at once.
         let none: &'a mut NoBoard = unsafe { &mut *NonNull::<NoBoard>::dangling().as_ptr() };
-        Registry { slots: [const { None }; MAX_CHANNELS], board: none }
+        Self::with_board(none)
+    }
+}
+
+impl<'a, Ch: ?Sized + Channel + 'a, B: ?Sized + Board + 'a> Registry<'a, Ch, B> {
+    /// An empty registry with a board of type `B`: a cam with one kind of board names it, so
+    /// the engine calls it directly, not through a vtable.
+    #[inline(always)] // so a cam builds the table in place, not on its stack
+    pub fn with_board(board: &'a mut B) -> Self {
+        Registry { slots: [const { None }; MAX_CHANNELS], board }
     }
 
     /// The board hook for SYS_INFO, PROTO_VERSION, SYS_MEMORY, SYS_RESET and SYS_BOOT
     /// (`NoBoard` until set).
-    pub fn set_board(&mut self, board: &'a mut dyn Board) {
+    pub fn set_board(&mut self, board: &'a mut B) {
         self.board = board;
     }
 
-    #[inline(never)] // five answers ask for it
-    pub(crate) fn board(&mut self) -> &mut (dyn Board + 'a) {
+    pub(crate) fn board(&mut self) -> &mut B {
         &mut *self.board
     }
 
     /// Registers a built-in channel at its fixed id (1 stdin, 2 stdout, 3 stream, 4 profile).
-    pub fn register_static(
-        &mut self,
-        id: ChannelId,
-        name: &str,
-        chan: &'a mut dyn Channel,
-    ) -> Result<ChannelId, RegistryError> {
+    pub fn register_static(&mut self, id: ChannelId, name: &str, chan: &'a mut Ch) -> Result<ChannelId, RegistryError> {
         self.register_at(Some(id), name, chan)
     }
 
@@ -102,7 +120,7 @@ impl<'a> Registry<'a> {
         &mut self,
         id: Option<ChannelId>,
         name: &str,
-        chan: &'a mut dyn Channel,
+        chan: &'a mut Ch,
     ) -> Result<ChannelId, RegistryError> {
         let (id, extra) = match id {
             Some(id) if (1..FIRST_DYNAMIC_ID).contains(&id.0) => (id, ChannelFlags::empty()),
@@ -115,7 +133,7 @@ impl<'a> Registry<'a> {
     /// Registers a user channel in the first free slot counting from id 1, as the firmware
     /// does (id 4 when no profile channel is built in); the host learns of it through a
     /// CHANNEL_REGISTERED event the caller queues on the device.
-    pub fn register(&mut self, name: &str, chan: &'a mut dyn Channel) -> Result<ChannelId, RegistryError> {
+    pub fn register(&mut self, name: &str, chan: &'a mut Ch) -> Result<ChannelId, RegistryError> {
         self.register_at(None, name, chan)
     }
 
@@ -129,7 +147,7 @@ impl<'a> Registry<'a> {
         id: ChannelId,
         name: &str,
         extra: ChannelFlags,
-        chan: &'a mut dyn Channel,
+        chan: &'a mut Ch,
     ) -> Result<ChannelId, RegistryError> {
         let mut entry = ChannelEntry::new(id, ChannelFlags::empty(), name).ok_or(RegistryError::BadName)?;
         // Names are NUL-padded to 14 bytes, so equal arrays are equal names.
@@ -146,12 +164,12 @@ impl<'a> Registry<'a> {
     }
 
     /// Removes a channel, giving its backend back.
-    pub fn unregister(&mut self, id: ChannelId) -> Option<&'a mut dyn Channel> {
+    pub fn unregister(&mut self, id: ChannelId) -> Option<&'a mut Ch> {
         self.slots.get_mut(id.0 as usize)?.take().map(|s| s.chan)
     }
 
     /// A channel by id; the slot table is looked up, never a count (PROTOCOL.md 7).
-    pub fn get(&mut self, id: ChannelId) -> Option<&mut (dyn Channel + 'a)> {
+    pub fn get(&mut self, id: ChannelId) -> Option<&mut Ch> {
         match self.slots.get_mut(id.0 as usize) {
             Some(Some(s)) => Some(&mut *s.chan),
             _ => None,
@@ -159,7 +177,7 @@ impl<'a> Registry<'a> {
     }
 
     /// A channel with its list entry.
-    pub fn get_with_entry(&mut self, id: ChannelId) -> Option<(ChannelEntry, &mut (dyn Channel + 'a))> {
+    pub fn get_with_entry(&mut self, id: ChannelId) -> Option<(ChannelEntry, &mut Ch)> {
         match self.slots.get_mut(id.0 as usize) {
             Some(Some(s)) => Some((s.entry, &mut *s.chan)),
             _ => None,
@@ -172,8 +190,7 @@ impl<'a> Registry<'a> {
     }
 
     /// The CHANNEL_LIST entries, by id.
-    #[inline(never)] // its iterator, inlined into CHANNEL_LIST's loop, cost a cam 32 B
-    pub fn entries(&self) -> Entries<'_, 'a> {
+    pub fn entries(&self) -> Entries<'_, 'a, Ch> {
         Entries(self.slots.iter())
     }
 
