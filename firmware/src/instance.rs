@@ -1,10 +1,10 @@
 //! One engine instance, laid out in storage the caller provides (no globals, no heap).
 //!
 //! The instance is self-referential: its registry borrows the channel table, whose entries
-//! borrow the built-in channels, and the board, all of which live beside it. It is therefore never moved and never reached
-//! through one `&mut Instance`; every access goes through raw field pointers, so the parts
-//! the registry borrows, the receive ring the interrupt handler shares, and the engine state
-//! the main loop uses stay disjoint.
+//! borrow the built-in channels, and the board, all of which live beside it. It is therefore
+//! never moved and never reached through one `&mut Instance`; every access goes through raw
+//! field pointers, so the parts the registry borrows, the receive ring the interrupt handler
+//! shares, and the engine state the main loop uses stay disjoint.
 
 use core::cell::Cell;
 use core::ffi::c_void;
