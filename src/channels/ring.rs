@@ -54,18 +54,14 @@ impl<'a> RingChannel<'a> {
         }
     }
 
-    /// Removes up to `out.len()` of the oldest bytes into `out`.
+    /// Removes up to `out.len()` of the oldest bytes into `out`. Byte by byte, as `push`.
     pub fn pop(&mut self, out: &mut [u8]) -> usize {
         let cap = self.buf.len();
         let n = out.len().min(self.len);
-        if n == 0 {
-            return 0;
+        for o in &mut out[..n] {
+            *o = self.buf[self.head];
+            self.head = if self.head + 1 == cap { 0 } else { self.head + 1 };
         }
-        let first = n.min(cap - self.head);
-        out[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
-        out[first..n].copy_from_slice(&self.buf[..n - first]);
-        let head = self.head + n; // below 2 * cap: n <= len <= cap and head < cap
-        self.head = if head >= cap { head - cap } else { head };
         self.len -= n;
         n
     }

@@ -293,10 +293,8 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
 
     fn apply_caps(&mut self) {
         let caps = self.core.caps;
-        self.decoder.set_crc(caps.crc());
-        self.decoder.set_max_payload(caps.max_payload as usize);
-        // While waiting for an ACK only ACKs and SYNC matter, both exempt from the check.
-        self.decoder.set_expected_seq(caps.seq().then_some(self.core.seq.get()));
+        // While waiting for an ACK only ACKs and SYNC matter, both exempt from the seq check.
+        self.decoder.set_rules(caps.crc(), caps.max_payload as usize, caps.seq().then_some(self.core.seq.get()));
     }
 }
 
@@ -554,7 +552,9 @@ impl<C: Checksum, const T: usize> Core<C, T> {
         if now < self.lock_free_ms || !c.lock() {
             return Err(Status::Busy);
         }
-        self.lock_free_ms = now.saturating_add(self.config.lock_interval_ms.into());
+        // Wrapping, not saturating (less code): a clock within the interval of u64::MAX ms would
+        // only skip the rate limit, where saturating would refuse every later lock.
+        self.lock_free_ms = now.wrapping_add(self.config.lock_interval_ms.into());
         Ok(())
     }
 

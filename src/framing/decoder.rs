@@ -155,13 +155,22 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
         }
     }
 
+    /// The three checks at once: CRCs checked or not, headers claiming more than
+    /// `max_payload` refused (clamped to what `N` holds), and the seq that non-exempt packets
+    /// must carry (`None`: any). A change forgets whether the held header passed them.
+    pub fn set_rules(&mut self, crc: bool, max_payload: usize, expected_seq: Option<u8>) {
+        let max = max_payload.min(Self::LIMIT as usize) as u16;
+        if (crc, max, expected_seq) != (self.crc, self.max_payload, self.expected_seq) {
+            self.verified = 0;
+            self.crc = crc;
+            self.max_payload = max;
+            self.expected_seq = expected_seq;
+        }
+    }
+
     /// Headers claiming more than this are refused; clamped to what `N` holds.
     pub fn set_max_payload(&mut self, max: usize) {
-        let max = max.min(Self::LIMIT as usize) as u16;
-        if max != self.max_payload {
-            self.verified = 0;
-        }
-        self.max_payload = max;
+        self.set_rules(self.crc, max, self.expected_seq);
     }
 
     pub fn max_payload(&self) -> usize {
@@ -170,18 +179,12 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
 
     /// Whether CRCs are checked (the `crc` capability).
     pub fn set_crc(&mut self, on: bool) {
-        if on != self.crc {
-            self.verified = 0;
-        }
-        self.crc = on;
+        self.set_rules(on, self.max_payload as usize, self.expected_seq);
     }
 
     /// The seq that non-exempt packets must carry, or `None` to accept any.
     pub fn set_expected_seq(&mut self, seq: Option<u8>) {
-        if seq != self.expected_seq {
-            self.verified = 0;
-        }
-        self.expected_seq = seq;
+        self.set_rules(self.crc, self.max_payload as usize, seq);
     }
 
     /// Bytes waiting for the rest of a packet.

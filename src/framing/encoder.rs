@@ -91,13 +91,13 @@ pub fn seal(
     let length = u16::try_from(payload_len).map_err(|_| EncodeError::PayloadTooLong)?;
     let n = encoded_len(payload_len);
     let buf = buf.get_mut(..n).ok_or(EncodeError::BufferTooSmall)?;
-    let h = Header { length, ..*header };
-    let (head, rest) = buf.split_at_mut(HEADER_LEN);
-    head.copy_from_slice(&h.emit(crc));
-    if payload_len > 0 {
-        let (body, tail) = rest.split_at_mut(payload_len);
-        let v = crc.map_or(0, |c| c.crc32(body));
-        tail.copy_from_slice(&v.to_le_bytes());
+    let (head, rest) = buf.split_first_chunk_mut::<HEADER_LEN>().ok_or(EncodeError::BufferTooSmall)?;
+    Header { length, ..*header }.emit_into(head, crc);
+    // Checked splits (no panic path): without a payload there is no CRC field.
+    if let Some((body, tail)) = rest.split_at_mut_checked(payload_len) {
+        if let Some(field) = tail.first_chunk_mut::<PAYLOAD_CRC_LEN>() {
+            *field = crc.map_or(0, |c| c.crc32(body)).to_le_bytes();
+        }
     }
     Ok(n)
 }

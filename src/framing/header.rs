@@ -132,15 +132,20 @@ pub struct Header {
 impl Header {
     /// Writes the 10 header bytes; the CRC field is 0 when `crc` is `None` (CRC disabled).
     pub fn emit(&self, crc: Option<&dyn Checksum>) -> [u8; HEADER_LEN] {
+        let mut b = [0; HEADER_LEN];
+        self.emit_into(&mut b, crc);
+        b
+    }
+
+    /// [`Header::emit`] straight into the packet's first bytes.
+    pub fn emit_into(&self, b: &mut [u8; HEADER_LEN], crc: Option<&dyn Checksum>) {
         let len = self.length.to_le_bytes();
-        let mut b =
-            [SYNC[0], SYNC[1], self.seq, self.channel.0, self.flags.bits(), self.opcode.0, len[0], len[1], 0, 0];
+        *b = [SYNC[0], SYNC[1], self.seq, self.channel.0, self.flags.bits(), self.opcode.0, len[0], len[1], 0, 0];
         if let Some(c) = crc {
             let v = c.crc16(&b[..8]).to_le_bytes();
             b[8] = v[0];
             b[9] = v[1];
         }
-        b
     }
 
     /// Reads a header from its 10 bytes, without checking sync or CRC.

@@ -340,7 +340,9 @@ bitflags::bitflags! {
 pub const CHANNEL_NAME_MAX: usize = 13;
 
 /// One CHANNEL_LIST entry: 16 bytes.
+// repr(C): the wire's field order, so an entry is copied into CHANNEL_LIST as one block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub struct ChannelEntry {
     pub id: ChannelId,
     pub flags: ChannelFlags,

@@ -312,11 +312,10 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const PKT: usize, const EV: usize> Hos
     }
 
     fn apply_caps(&mut self) {
-        self.decoder.set_crc(self.core.caps.crc());
-        self.decoder.set_max_payload(self.core.caps.max_payload.max(MIN_MAX_PAYLOAD) as usize);
         // Sequence numbers are checked per packet in on_packet, where a mismatch can end the
         // request at once instead of costing one byte and a wait for the timeout.
-        self.decoder.set_expected_seq(None);
+        let caps = self.core.caps;
+        self.decoder.set_rules(caps.crc(), caps.max_payload.max(MIN_MAX_PAYLOAD) as usize, None);
     }
 }
 
