@@ -181,7 +181,7 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
             addr_of_mut!((*c).job).write(None);
             slot.assume_init_mut()
         };
-        d.apply_caps();
+        // The decoder gets the capabilities' rules before each packet (`handle_input`).
         d
     }
 
