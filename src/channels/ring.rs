@@ -94,3 +94,45 @@ impl Channel for RingChannel<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::VecDeque;
+    use std::vec::Vec;
+
+    proptest! {
+        /// Any mix of pushes and pops, across the wrap and past overflow, keeps the newest
+        /// bytes in order, as a queue that drops its oldest bytes would.
+        #[test]
+        fn pops_what_a_bounded_queue_would(
+            cap in 1usize..40,
+            ops in proptest::collection::vec((any::<bool>(), 0usize..60), 0..60),
+        ) {
+            let mut storage = std::vec![0u8; cap];
+            let mut ring = RingChannel::new(&mut storage);
+            let mut model = VecDeque::new();
+            let mut next = 0u8;
+            for (is_push, n) in ops {
+                if is_push {
+                    let data: Vec<u8> = (0..n).map(|_| { next = next.wrapping_add(1); next }).collect();
+                    ring.push(&data);
+                    model.extend(&data);
+                    while model.len() > cap {
+                        model.pop_front();
+                    }
+                } else {
+                    let mut out = std::vec![0u8; n];
+                    let got = ring.pop(&mut out);
+                    prop_assert_eq!(got, n.min(model.len()));
+                    let want: Vec<u8> = model.drain(..got).collect();
+                    prop_assert_eq!(&out[..got], &want[..]);
+                    prop_assert!(out[got..].iter().all(|&b| b == 0));
+                }
+                prop_assert_eq!(ring.len(), model.len());
+            }
+        }
+    }
+}
