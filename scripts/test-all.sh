@@ -42,8 +42,9 @@ cargo +nightly miri setup -q
 cargo +nightly miri test -q -p openmvproto-firmware --features host,controls --lib --test c_api_borrows
 # The core's own unsafe (constructors built in place, the registry's `NoBoard`) and the test
 # rig that lends channels to a registry, without a heap in the engine: its unit tests and the
-# no-heap host/device tests, but for the two sweeps and the proptest, which take minutes under
-# Miri and run natively above. The rig leaks its channels on purpose, hence ignore-leaks.
+# no-heap host/device tests, but for the two sweeps and the proptests (named `any_`), which
+# take minutes under Miri and run natively above. The rig leaks its channels on purpose, hence
+# ignore-leaks.
 MIRIFLAGS=-Zmiri-ignore-leaks cargo +nightly miri test -q -p openmvproto --no-default-features --features alloc \
     --lib --test host_noalloc -- --skip any_ --skip fragment_sizes --skip every_opcode_with
 

@@ -107,7 +107,7 @@ mod tests {
         /// Any mix of pushes and pops, across the wrap and past overflow, keeps the newest
         /// bytes in order, as a queue that drops its oldest bytes would.
         #[test]
-        fn pops_what_a_bounded_queue_would(
+        fn any_pushes_and_pops_match_a_bounded_queue(
             cap in 1usize..40,
             ops in proptest::collection::vec((any::<bool>(), 0usize..60), 0..60),
         ) {
