@@ -165,12 +165,13 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
         let max = max_payload_for(N).min(u16::MAX as usize) as u16;
         config.caps.max_payload = config.caps.max_payload.clamp(crate::framing::MIN_MAX_PAYLOAD, max);
         let p = slot.as_mut_ptr();
+        // The decoder gets the capabilities' rules before each packet (`handle_input`).
         // SAFETY: `p` comes from a `&mut MaybeUninit<Self>`, so it is writable and aligned.
         // All of it is zeroed first (one memset): zero bytes are the start-up value of every
         // buffer, counter, clock and flag here (integers, bools and arrays of them: the
         // decoder's positions, `tx`, the event queue, the stats), so only the other fields are
         // written, each through its own raw pointer, before the memory is read as a `Self`.
-        let d = unsafe {
+        unsafe {
             p.write_bytes(0, 1);
             Decoder::init_zeroed(addr_of_mut!((*p).decoder), Role::Device);
             let c = addr_of_mut!((*p).core);
@@ -180,9 +181,7 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
             addr_of_mut!((*c).ack_wait).write(None);
             addr_of_mut!((*c).job).write(None);
             slot.assume_init_mut()
-        };
-        // The decoder gets the capabilities' rules before each packet (`handle_input`).
-        d
+        }
     }
 
     /// The capabilities in force.
