@@ -452,7 +452,10 @@ fn build(f: RawField<'_>) -> Result<ControlRef<'_>> {
         (None, Some(b)) => ValueRef::Bytes(b),
         (None, None) => ValueRef::Null,
     };
-    Ok(ControlRef { name, widget, value, unit: f.unit })
+    // A unit under a widget that takes none (a text's, say) is not the field's: dropped, as
+    // the encoder would drop it.
+    let unit = f.unit.filter(|_| widget.takes_unit());
+    Ok(ControlRef { name, widget, value, unit })
 }
 
 /// One update record; `Ok(None)` for a map the cam skips.

@@ -127,7 +127,7 @@ impl<W: Write> Writer<W> {
 
     /// One field map, keys in the firmware's order.
     pub fn control(&mut self, c: &ControlRef<'_>) -> Result {
-        let unit = c.unit.filter(|u| !u.is_empty());
+        let unit = c.unit.filter(|u| !u.is_empty() && c.widget.takes_unit());
         let u = unit.is_some() as u64;
         let entries = 2 + match &c.widget {
             WidgetRef::Label | WidgetRef::Other(_) => 1 + u,

@@ -183,6 +183,20 @@ impl WidgetRef<'_> {
         })
     }
 
+    /// Whether a unit goes with this widget: labels, sliders, spin boxes, waveforms, and
+    /// widgets this version does not know (written as labels are). The encoder writes a unit
+    /// only for these, and the decoder keeps one only for these.
+    pub fn takes_unit(&self) -> bool {
+        matches!(
+            self,
+            WidgetRef::Label
+                | WidgetRef::Slider(_)
+                | WidgetRef::Spinbox(_)
+                | WidgetRef::Waveform(_)
+                | WidgetRef::Other(_)
+        )
+    }
+
     /// The text written under key -30.
     pub fn type_name(&self) -> &str {
         match self {
