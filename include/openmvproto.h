@@ -468,8 +468,8 @@ enum omv_status omv_library_version(const char **version,
 // `buf` NULL or `len` writable bytes; `written` NULL or writable.
 enum omv_status omv_last_error(char *buf, size_t len, size_t *written);
 
-// The name of a status number ("OMV_STATUS_TIMEOUT"), a static string, into `*name`;
-// "OMV_STATUS_<unknown>" and `OMV_STATUS_INVALID_ARGUMENT` for numbers no status has.
+// The name of a status number (`"OMV_STATUS_TIMEOUT"`), a static string, into `*name`;
+// `"OMV_STATUS_<unknown>"` and `OMV_STATUS_INVALID_ARGUMENT` for numbers no status has.
 // Thread-safe.
 //
 // # Safety

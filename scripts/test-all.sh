@@ -23,6 +23,11 @@ REL=$CARGO_TARGET_DIR/release
 step "lint: clippy, warnings are errors"
 cargo clippy -q --release --workspace --all-targets -- -D warnings
 
+step "docs: rustdoc of every library crate and app, warnings (broken links, stray HTML) are errors"
+# --release: the dependencies' metadata clippy just built serves rustdoc too.
+RUSTDOCFLAGS="-D warnings" cargo doc -q --release --no-deps --workspace --exclude openmvproto-uniffi-bindgen
+RUSTDOCFLAGS="-D warnings" cargo doc -q --release --no-deps -p openmvproto --all-features
+
 step "core: no_std builds for a Cortex-M7 (thumbv7em-none-eabihf)"
 cargo build -q --release -p openmvproto --no-default-features --target thumbv7em-none-eabihf
 cargo build -q --release -p openmvproto --no-default-features --features alloc --target thumbv7em-none-eabihf

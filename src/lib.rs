@@ -18,29 +18,18 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-// include/openmvproto.h is made from src/capi alone: `cbindgen:ignore` keeps cbindgen, when
-// given the whole crate, out of the Rust-only modules.
-/// cbindgen:ignore
 pub mod channels;
-/// cbindgen:ignore
 pub mod controls;
-/// cbindgen:ignore
 pub mod device;
-/// cbindgen:ignore
 pub mod framing;
-/// cbindgen:ignore
 pub mod reliability;
-/// cbindgen:ignore
 pub mod time;
 
-/// cbindgen:ignore
 pub mod host;
 
 #[cfg(feature = "std")]
-/// cbindgen:ignore
 pub mod client;
 #[cfg(feature = "std")]
-/// cbindgen:ignore
 pub mod transport;
 
 #[cfg(feature = "capi")]

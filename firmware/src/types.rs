@@ -147,7 +147,7 @@ pub struct SysInfo {
     /// VID << 16 | PID.
     pub usb_id: u32,
     pub chip_id: [u32; 3],
-    /// hw_caps[0] bit 6 (hardware CRC) is set by the engine when CRC hooks are given.
+    /// `hw_caps[0]` bit 6 (hardware CRC) is set by the engine when CRC hooks are given.
     pub hw_caps: [u32; 2],
     pub flash_kb: u32,
     pub ram_kb: u32,

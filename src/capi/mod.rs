@@ -10,7 +10,7 @@
 //!   library is caught and returned as `OMV_STATUS_PANIC`;
 //! - each handle function's comment says whether it is thread-safe.
 //!
-//! Layout: [`error`] (the status and its single mapping from Rust errors), [`ffi`] (the
+//! Layout: [`error`] (the status and its single mapping from Rust errors), `ffi` (the
 //! boundary guard and argument checks), [`types`] (plain structs and constants), [`host`],
 //! [`frame`] and [`device`].
 
@@ -106,8 +106,8 @@ pub unsafe extern "C" fn omv_last_error(buf: *mut c_char, len: usize, written: *
     r.unwrap_or(omv_status::Panic)
 }
 
-/// The name of a status number ("OMV_STATUS_TIMEOUT"), a static string, into `*name`;
-/// "OMV_STATUS_<unknown>" and `OMV_STATUS_INVALID_ARGUMENT` for numbers no status has.
+/// The name of a status number (`"OMV_STATUS_TIMEOUT"`), a static string, into `*name`;
+/// `"OMV_STATUS_<unknown>"` and `OMV_STATUS_INVALID_ARGUMENT` for numbers no status has.
 /// Thread-safe.
 ///
 /// # Safety

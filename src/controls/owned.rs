@@ -135,7 +135,7 @@ impl From<Number> for Value {
     }
 }
 
-/// A waveform's layout, owned; see [`WaveformRef`].
+/// A waveform's layout, owned; see [`WaveformRef`](super::WaveformRef).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Waveform {
     pub samples: u32,

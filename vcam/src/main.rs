@@ -1,8 +1,10 @@
 //! `omv-vcam`: a virtual OpenMV cam on a pseudo-terminal or TCP, for hosts to talk to without
 //! hardware. See `openmvproto_vcam` for what it does.
 //!
-//!     omv-vcam --pty /tmp/omvcam            # hosts open /tmp/omvcam like a USB serial port
-//!     omv-vcam --tcp 127.0.0.1:0            # prints `listening on 127.0.0.1:PORT`
+//! ```text
+//! omv-vcam --pty /tmp/omvcam            # hosts open /tmp/omvcam like a USB serial port
+//! omv-vcam --tcp 127.0.0.1:0            # prints `listening on 127.0.0.1:PORT`
+//! ```
 //!
 //! Runs until SIGTERM / SIGINT, then removes the link and exits 0.
 
