@@ -20,6 +20,9 @@ fi
 
 rustup target list --installed | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+# The core's minimum Rust (its rust-version), which scripts/check-msrv.sh compiles with.
+msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+rustup toolchain list | grep -q "^$msrv-" || rustup toolchain install "$msrv" --profile minimal
 # Miri (the firmware C API's unsafe code, scripts/test-all.sh) and the std sources it builds.
 for c in miri rust-src; do
     rustup component list --toolchain nightly --installed | grep -q "^$c" || rustup component add --toolchain nightly "$c"

@@ -28,6 +28,9 @@ step "docs: rustdoc of every library crate and app, warnings (broken links, stra
 RUSTDOCFLAGS="-D warnings" cargo doc -q --release --no-deps --workspace --exclude openmvproto-uniffi-bindgen
 RUSTDOCFLAGS="-D warnings" cargo doc -q --release --no-deps -p openmvproto --all-features
 
+step "minimum Rust: every rust-version covers what its crate builds with; the core and the firmware crate compile with it"
+scripts/check-msrv.sh
+
 step "core: no_std builds for a Cortex-M7 (thumbv7em-none-eabihf)"
 cargo build -q --release -p openmvproto --no-default-features --target thumbv7em-none-eabihf
 cargo build -q --release -p openmvproto --no-default-features --features alloc --target thumbv7em-none-eabihf

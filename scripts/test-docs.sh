@@ -266,7 +266,7 @@ stage kotlin kotlin_snippets
 # ---- 7. rustdoc and links ----
 
 links() {
-    # Warnings of the crates' own docs are theirs; only a failed build fails this stage.
+    # Rustdoc's warnings fail the test command's docs step (scripts/test-all.sh); here only a failed build does.
     timeout 1200 cargo doc --release -q --no-deps -p openmvproto -p openmvproto-vcam >"$WORK/doc.log" 2>&1 ||
         { cat "$WORK/doc.log"; return 1; }
     rm -rf "$BOOK/api"

@@ -266,7 +266,7 @@ typedef struct {
   // VID << 16 | PID.
   uint32_t usb_id;
   uint32_t chip_id[3];
-  // hw_caps[0] bit 6 (hardware CRC) is set by the engine when CRC hooks are given.
+  // `hw_caps[0]` bit 6 (hardware CRC) is set by the engine when CRC hooks are given.
   uint32_t hw_caps[2];
   uint32_t flash_kb;
   uint32_t ram_kb;

@@ -135,7 +135,8 @@ pub unsafe fn init(
     cfg: &HostConfigC,
     hooks: &HostHooks,
 ) -> Result<*mut HostInstance, i32> {
-    if storage as usize % HOST_STORAGE_ALIGN != 0 {
+    let p = storage.cast::<HostInstance>();
+    if !p.is_aligned() {
         return Err(OMV_FW_ERR_ALIGN);
     }
     if size < HOST_STORAGE_SIZE {
@@ -150,7 +151,6 @@ pub unsafe fn init(
         _ => return Err(OMV_FW_ERR_CONFIG),
     };
     let config = host_config(cfg)?;
-    let p = storage.cast::<HostInstance>();
     // SAFETY: `p` is aligned and has room for a `HostInstance` (checked above), and the caller
     // gives us the storage. It is zeroed first: all-zero bytes are a valid `Cell<bool>` and
     // `[u8; N]`. Every other field is written in place (the machine through `new_in`, so its

@@ -108,7 +108,8 @@ pub fn default_config() -> Config {
 /// `storage` must be valid for writes of `size` bytes, and it must not be used otherwise
 /// (nor moved) while the returned handle is in use.
 pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -> Result<*mut Instance, i32> {
-    if storage as usize % STORAGE_ALIGN != 0 {
+    let p = storage.cast::<Instance>();
+    if !p.is_aligned() {
         return Err(OMV_FW_ERR_ALIGN);
     }
     if size < STORAGE_SIZE {
@@ -121,7 +122,6 @@ pub unsafe fn init(storage: *mut u8, size: usize, cfg: &Config, hooks: &Hooks) -
         _ => return Err(OMV_FW_ERR_CONFIG),
     };
     let config = device_config(cfg)?;
-    let p = storage.cast::<Instance>();
     // SAFETY: `p` is aligned and has room for an `Instance` (checked above) and the caller
     // gives us the storage. It is zeroed first (one memset, less code than writing each zero
     // field): all-zero bytes are a valid `Cell<bool>` (false), `SpscRing` (empty), `CBoard`

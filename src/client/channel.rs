@@ -28,7 +28,7 @@ impl ChannelInfo {
 
 /// Parses a CHANNEL_LIST answer: 16 bytes per channel; a trailing partial entry is an error.
 pub(crate) fn parse_list(b: &[u8]) -> Result<Vec<ChannelInfo>> {
-    if b.len() % ChannelEntry::LEN != 0 {
+    if !b.len().is_multiple_of(ChannelEntry::LEN) {
         return Err(Error::bad(format!("channel list of {} bytes", b.len())));
     }
     b.chunks_exact(ChannelEntry::LEN)

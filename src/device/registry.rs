@@ -74,7 +74,7 @@ impl<'a> Registry<'a> {
     /// An empty registry of any kind of channel ([`Registry::empty`]; this one names the
     /// type, which inference would otherwise take from the first channel registered).
     #[inline(always)]
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Self::empty()
     }
 }
@@ -82,7 +82,7 @@ impl<'a> Registry<'a> {
 impl<'a, Ch: ?Sized + Channel + 'a> Registry<'a, Ch> {
     /// An empty registry of channels of type `Ch`: no channels, `NoBoard`.
     #[inline(always)]
-    pub fn empty() -> Self {
+    pub const fn empty() -> Self {
         // SAFETY: `NoBoard` has no bytes. A reference to a zero-sized type only has to be
         // non-null and aligned, which a dangling pointer is, and it reaches no memory, so
         // any number of them may exist at once.
@@ -95,7 +95,7 @@ impl<'a, Ch: ?Sized + Channel + 'a, B: ?Sized + Board + 'a> Registry<'a, Ch, B> 
     /// An empty registry with a board of type `B`: a cam with one kind of board names it, so
     /// the engine calls it directly, not through a vtable.
     #[inline(always)] // so a cam builds the table in place, not on its stack
-    pub fn with_board(board: &'a mut B) -> Self {
+    pub const fn with_board(board: &'a mut B) -> Self {
         Registry { slots: [const { None }; MAX_CHANNELS], board }
     }
 
@@ -211,6 +211,12 @@ impl<'a, Ch: ?Sized + Channel + 'a, B: ?Sized + Board + 'a> Registry<'a, Ch, B> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Fails to compile unless an empty registry can be built in a constant context.
+    const _: () = {
+        let _ = Registry::new();
+        let _ = Registry::<'static, Plain>::empty();
+    };
 
     struct Plain;
     impl Channel for Plain {

@@ -21,7 +21,7 @@ fn hex(b: &[u8]) -> String {
 pub fn parse_hex(s: &str) -> Result<Vec<u8>> {
     let s: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
     let s = s.strip_prefix("0x").unwrap_or(&s);
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         bail!("hex argument {s:?} has an odd number of digits");
     }
     (0..s.len())
