@@ -5,12 +5,14 @@
 #   2. install  fresh venvs: Python 3.12 installs the built wheel file, Python 3.11 installs the
 #               source folder (`pip install ./bindings/python`, maturin as PEP 517 backend);
 #               both import it
-#   3. pytest   bindings/python/tests against omv-vcam over TCP, under 3.11 and under 3.12
-#   4. compat   the same openmv program against openmv 1.0.7 and openmvproto on one omv-vcam
+#   3. types    mypy's stubtest (3.12): the stubs (_native.pyi) say what the extension has,
+#               and the package's Python type-checks against them
+#   4. pytest   bindings/python/tests against omv-vcam over TCP, under 3.11 and under 3.12
+#   5. compat   the same openmv program against openmv 1.0.7 and openmvproto on one omv-vcam
 #               (pty), results compared call by call (3.12: openmv 1.0.7 fails on 3.11)
-#   5. bench    frames/s, MB/s and CPU per frame at 320x240 and 640x480, grayscale and RGB565,
+#   6. bench    frames/s, MB/s and CPU per frame at 320x240 and 640x480, grayscale and RGB565,
 #               openmvproto against openmv 1.0.7 in the same run (3.12)
-# Needs cargo, pyenv with CPython 3.11 and 3.12, PyPI (maturin, numpy, pytest, openmv==1.0.7).
+# Needs cargo, pyenv with CPython 3.11 and 3.12, PyPI (maturin, numpy, pytest, mypy, openmv==1.0.7).
 # OMV_BENCH_SECONDS sets the bench time per client and case (default 2.5).
 # Ends with "python: N passed, M failed" (stages); exit 1 if any stage failed.
 set -euo pipefail
@@ -20,6 +22,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 export CARGO_TARGET_DIR="$TARGET"
 MATURIN_VERSION=1.16.0
 OPENMV_VERSION=1.0.7
+MYPY_VERSION=2.4.1
 BENCH_SECONDS=${OMV_BENCH_SECONDS:-2.5}
 PKG="$ROOT/bindings/python"
 WHEELS="$TARGET/wheels/python"
@@ -86,7 +89,16 @@ install_311() {
 stage install-3.12-wheel install_312
 stage install-3.11-source install_311
 
-# ---- 3. pytest under both ----
+# ---- 3. the stubs against the extension ----
+
+types() {
+    pip_q "$V312" "mypy==$MYPY_VERSION" &&
+        # From outside the source tree, so the installed package is what is checked.
+        (cd "$WORK" && timeout -k 10 300 "$V312/bin/python" -m mypy.stubtest openmvproto)
+}
+stage types types
+
+# ---- 4. pytest under both ----
 
 VCAM="$TARGET/release/omv-vcam"
 no_panics() { # no_panics STDERR_FILE: a Rust panic would be printed on fd 2
@@ -108,7 +120,7 @@ pytest_in() { # pytest_in VENV
 stage pytest-3.11 pytest_in "$V311"
 stage pytest-3.12 pytest_in "$V312"
 
-# ---- 4. compatibility with openmv 1.0.7, 5. benchmark ----
+# ---- 5. compatibility with openmv 1.0.7, 6. benchmark ----
 
 compat() {
     OMV_VCAM_BIN=$VCAM timeout -k 10 600 "$V312/bin/python" "$PKG/tests/compat.py"

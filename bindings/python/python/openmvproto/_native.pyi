@@ -1,6 +1,12 @@
 """Type stubs of the PyO3 extension `openmvproto._native`."""
 
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union, final
+
+__all__ = [
+    "NativeCamera", "Frame", "Event", "list_ports", "format_name", "OMVException",
+    "TimeoutException", "ChecksumException", "SequenceException", "DisconnectedException",
+    "ControlException", "VERSION", "PROTOCOL_VERSION",
+]
 
 VERSION: str
 PROTOCOL_VERSION: Tuple[int, int, int]
@@ -15,6 +21,7 @@ class ControlException(OMVException): ...
 def list_ports() -> List[Dict[str, Any]]: ...
 def format_name(code: int) -> str: ...
 
+@final
 class Event:
     kind: str
     channel: Optional[int]
@@ -23,6 +30,7 @@ class Event:
     @property
     def name(self) -> Optional[str]: ...
 
+@final
 class Frame:
     @property
     def width(self) -> int: ...
@@ -53,11 +61,13 @@ class Frame:
 _Chan = Union[str, int]
 _Bytes = Union[bytes, bytearray]
 
+@final
 class NativeCamera:
-    def __init__(self, *, port: Optional[str] = None, tcp: Optional[str] = None,
-                 serial_number: Optional[str] = None, baudrate: int = 921600, crc: bool = True,
-                 seq: bool = True, ack: bool = True, events: bool = True, timeout: float = 1.0,
-                 max_retry: int = 3, max_payload: int = 4096, auto_reconnect: bool = False) -> None: ...
+    # PyO3 builds the object in __new__, so that is where the keywords are.
+    def __new__(cls, *, port: Optional[str] = None, tcp: Optional[str] = None,
+                serial_number: Optional[str] = None, baudrate: int = 921600, crc: bool = True,
+                seq: bool = True, ack: bool = True, events: bool = True, timeout: float = 1.0,
+                max_retry: int = 3, max_payload: int = 4096, auto_reconnect: bool = False) -> "NativeCamera": ...
     def close(self) -> None: ...
     def is_closed(self) -> bool: ...
     def disconnect(self) -> None: ...

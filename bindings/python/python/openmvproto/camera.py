@@ -262,7 +262,11 @@ class Camera:
     def streaming(self, enable: bool, raw: bool = False,
                   resolution: Optional[Tuple[int, int]] = None) -> None:
         """Turn the frame stream on or off; `raw` (uncompressed at `resolution`) needs a resolution."""
-        self._cam().streaming(bool(enable), bool(raw), tuple(resolution) if resolution is not None else None)
+        pair = None
+        if resolution is not None:
+            w, h = resolution  # a list does too; another length is a ValueError
+            pair = (w, h)
+        self._cam().streaming(bool(enable), bool(raw), pair)
 
     def read_stdout(self) -> Optional[str]:
         """The script output the cam holds (taken by the read); None when there is none."""
