@@ -109,10 +109,8 @@ impl Pty {
         let (mut m, mut s): (libc::c_int, libc::c_int) = (-1, -1);
         // SAFETY: `m` and `s` are valid out-pointers; a null name, termios and winsize are
         // allowed and mean "do not report the name, default settings".
-        check(
-            unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) },
-            "openpty",
-        )?;
+        let rc = unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+        check(rc, "openpty")?;
         // SAFETY: openpty succeeded, so `m` and `s` are fresh descriptors that nothing else
         // owns; each is wrapped exactly once and closed when dropped.
         let (master, slave) = unsafe { (OwnedFd::from_raw_fd(m), OwnedFd::from_raw_fd(s)) };
