@@ -18,19 +18,30 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-pub mod channels;
-pub mod controls;
-pub mod device;
-pub mod framing;
-pub mod reliability;
-pub mod time;
+/// Declares the Rust-only modules. cbindgen does not expand macros, so it never reads them:
+/// include/openmvproto.h is what `capi` declares, whether cbindgen is given src/capi/mod.rs
+/// (scripts/check-header.sh) or the whole crate. A `/// cbindgen:ignore` on each module would do
+/// the same, but rustdoc then resolves the module's own intra-doc links from the crate root and
+/// prints the marker at the top of its page.
+macro_rules! rust_only {
+    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
+        $($(#[$attr])* pub mod $name;)*
+    };
+}
 
-pub mod host;
-
-#[cfg(feature = "std")]
-pub mod client;
-#[cfg(feature = "std")]
-pub mod transport;
+rust_only! {
+    channels,
+    controls,
+    device,
+    framing,
+    reliability,
+    time,
+    host,
+    #[cfg(feature = "std")]
+    client,
+    #[cfg(feature = "std")]
+    transport,
+}
 
 #[cfg(feature = "capi")]
 pub mod capi;
