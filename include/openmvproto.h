@@ -97,7 +97,8 @@
 // System event (channel 0): a channel was unregistered.
 #define OMV_EVENT_CHANNEL_UNREGISTERED 1
 
-// System event (channel 0): a script is about to run from a clean state.
+// System event (channel 0): the script has ended and the cam restarts its protocol engine
+// (sequence back to 0, channels registered again); the client resynchronises by itself.
 #define OMV_EVENT_SOFT_REBOOT 2
 
 // stdin event: the script stopped.
@@ -212,11 +213,17 @@ typedef enum omv_status {
 
 // The type of a control's value.
 typedef enum omv_value_type {
+    // No value (CBOR null).
     OMV_VALUE_TYPE_NULL = 0,
+    // In `value_bool`.
     OMV_VALUE_TYPE_BOOL = 1,
+    // In `value_int`, and as a double in `value_float`.
     OMV_VALUE_TYPE_INT = 2,
+    // In `value_float`.
     OMV_VALUE_TYPE_FLOAT = 3,
+    // In `value_text`, NUL-terminated (cut at the first NUL the text holds).
     OMV_VALUE_TYPE_TEXT = 4,
+    // In `value_bytes`, `value_bytes_len` bytes (depth and waveform samples).
     OMV_VALUE_TYPE_BYTES = 5,
     // A list (e.g. a firmware tuple); not expanded in C: `list_len` items.
     OMV_VALUE_TYPE_LIST = 6,
@@ -224,16 +231,30 @@ typedef enum omv_value_type {
 
 // A control's widget type.
 typedef enum omv_widget {
+    // A read-only value (number or text) with an optional `unit`.
     OMV_WIDGET_LABEL = 0,
+    // Read-only text (`value_text`).
     OMV_WIDGET_TEXT = 1,
+    // An on/off switch (`value_bool`); set with `omv_host_set_control_bool`.
     OMV_WIDGET_TOGGLE = 2,
+    // A momentary button (`value_bool`); set with `omv_host_set_control_bool`.
     OMV_WIDGET_PUSHBUTTON = 3,
+    // A number from `min` to `max` by `step`, as a slider; set with `omv_host_set_control_int`
+    // or `omv_host_set_control_float`.
     OMV_WIDGET_SLIDER = 4,
+    // A number from `min` to `max` by `step`, typed in; set as a slider is.
     OMV_WIDGET_SPINBOX = 5,
+    // One of `option_count` options as a drop-down; the value is the chosen text. Set with
+    // `omv_host_set_control_text` (the text) or `omv_host_set_control_int` (the index).
     OMV_WIDGET_SELECT = 6,
+    // One of `option_count` options as radio buttons; set as a select is.
     OMV_WIDGET_RADIO = 7,
+    // Editable text (`value_text`); set with `omv_host_set_control_text`.
     OMV_WIDGET_LINEEDIT = 8,
+    // A `width` x `height` image of 16-bit values from `min` to `max`, in `value_bytes`.
     OMV_WIDGET_DEPTH = 9,
+    // `height` interleaved series of `width` samples each, in `value_bytes`; see
+    // `sample_rate`, `typecode` and, for the series names, `omv_controls_option`.
     OMV_WIDGET_WAVEFORM = 10,
     // A widget type this library does not know (see `widget_name`).
     OMV_WIDGET_OTHER = 255,
@@ -260,14 +281,19 @@ typedef struct omv_host omv_host;
 
 // One control, viewed: pointers into its `omv_controls`, valid until `omv_controls_free`.
 typedef struct omv_control {
+    // The control's name, NUL-terminated: the `name` the `omv_host_set_control_*` functions take.
     const char *name;
+    // The widget type; `OMV_WIDGET_OTHER` for one this library does not know.
     enum omv_widget widget;
     // The widget type as the cam wrote it ("slider", ...).
     const char *widget_name;
     // NULL when the control has none.
     const char *unit;
+    // Which `value_*` field holds the value.
     enum omv_value_type value_type;
+    // The value for `OMV_VALUE_TYPE_BOOL`; false otherwise.
     bool value_bool;
+    // The value for `OMV_VALUE_TYPE_INT`; 0 otherwise.
     int64_t value_int;
     // The value as a double for ints and floats.
     double value_float;
@@ -275,19 +301,25 @@ typedef struct omv_control {
     const char *value_text;
     // Depth and waveform samples (bytes values); NULL otherwise.
     const uint8_t *value_bytes;
+    // Bytes at `value_bytes`; 0 when it is NULL.
     size_t value_bytes_len;
+    // Items of an `OMV_VALUE_TYPE_LIST` value; 0 otherwise.
     size_t list_len;
     // Slider / spin box range and step; depth / waveform data range (step 0).
     double min;
+    // Top of that range; 0 for other widgets.
     double max;
+    // Step of a slider or spin box; 0 for other widgets.
     double step;
     // Whether min, max and step are all integers (the control takes integers).
     bool integral;
     // Depth: width x height. Waveform: samples per series x number of series.
     uint32_t width;
+    // Depth: rows. Waveform: number of series. 0 for other widgets.
     uint32_t height;
     // Waveform: samples per second (0 if unknown) and the sample typecode ("H", ...).
     double sample_rate;
+    // Waveform: NUL-terminated ("H", u16, when the cam gave none); NULL for other widgets.
     const char *typecode;
     // Options of a select or radio (series names of a waveform): `omv_controls_option`.
     size_t option_count;
@@ -295,23 +327,35 @@ typedef struct omv_control {
 
 // PROTO_VERSION: (major, minor, patch) triples.
 typedef struct omv_version {
+    // Protocol version: major, minor, patch.
     uint8_t protocol[3];
+    // Bootloader version: major, minor, patch.
     uint8_t bootloader[3];
+    // Firmware version: major, minor, patch.
     uint8_t firmware[3];
 } omv_version;
 
 // SYS_INFO (PROTOCOL.md 4.1).
 typedef struct omv_system_info {
+    // The CPU id (SYS_INFO bytes 0-3).
     uint32_t cpu_id;
+    // The chip's unique device id (bytes 4-15).
     uint32_t dev_id[3];
     // USB VID << 16 | PID.
     uint32_t usb_id;
     // Detected sensors.
     uint32_t chip_id[3];
+    // Hardware capabilities (bytes 40-47). Bits of `hw_caps[0]`: 0 GPU, 1 NPU, 2 ISP, 3 video
+    // encoder, 4 JPEG encoder, 5 DRAM, 6 hardware CRC, 7 PMU, 8-15 number of PMU event
+    // counters, 16 WiFi, 17 Bluetooth, 18 SD card, 19 Ethernet, 20 USB high speed, 21 multi-core.
     uint32_t hw_caps[2];
+    // Flash size in KiB.
     uint32_t flash_kb;
+    // RAM size in KiB.
     uint32_t ram_kb;
+    // Frame buffer size in KiB.
     uint32_t framebuffer_kb;
+    // Stream buffer size in KiB.
     uint32_t stream_buffer_kb;
 } omv_system_info;
 
@@ -372,12 +416,19 @@ typedef struct omv_channel_vtable {
 
 // Link counters (PROTO_STATS for the cam, or the host's own).
 typedef struct omv_stats {
+    // Packets sent.
     uint32_t sent;
+    // Valid packets received.
     uint32_t received;
+    // Packets whose payload failed its CRC-32.
     uint32_t checksum_errors;
+    // Packets that carried another sequence number than expected.
     uint32_t sequence_errors;
+    // Retransmissions: sent (a cam's count) or received with the RTX flag (the host's).
     uint32_t retransmits;
+    // Errors the cam's transport reported; 0 in the host's own counters.
     uint32_t transport_errors;
+    // Events sent (a cam's count) or received (the host's).
     uint32_t events;
 } omv_stats;
 
@@ -385,11 +436,17 @@ typedef struct omv_stats {
 // GRAYSCALE / RGB565 / RGB888 rows top to bottom, or a JPEG file) that stay valid until
 // `omv_frame_free`. A frame is plain immutable data: it may be read from any thread.
 typedef struct omv_frame {
+    // Width in pixels (after conversion, with `OMV_FRAME_RGB888`).
     uint32_t width;
+    // Height in pixels (after conversion, with `OMV_FRAME_RGB888`).
     uint32_t height;
     // `OMV_PIXFORMAT_*`.
     uint32_t pixformat;
+    // The first of `len` pixel bytes: owned by the frame, or the caller's buffer for
+    // `omv_host_read_frame_into`. Never write through it or free it.
     const uint8_t *data;
+    // Bytes at `data`: width x height x bytes per pixel for raw formats, the file's size for
+    // JPEG. After `OMV_STATUS_BUFFER_TOO_SMALL` from `omv_host_read_frame_into`, the size needed.
     size_t len;
     // Frames per second the cam reported, 0 if it did not.
     float fps;
@@ -425,6 +482,7 @@ typedef void (*omv_event_fn)(void *user_data, enum omv_event_kind kind, uint8_t 
 
 // One entry of the cam's channel list.
 typedef struct omv_channel_info {
+    // The channel's id (0 to 31), by which requests address it.
     uint8_t id;
     // `OMV_CHANNEL_*` bits.
     uint8_t flags;
@@ -436,11 +494,17 @@ typedef struct omv_channel_info {
 typedef struct omv_memory_pool {
     // 0 GC heap, 1 UMA pool.
     uint8_t kind;
+    // Pool flags, as the firmware reports them.
     uint16_t flags;
+    // Pool size in bytes.
     uint32_t total;
+    // Bytes in use.
     uint32_t used;
+    // Bytes free.
     uint32_t free;
+    // Persistent bytes, as the firmware counts them.
     uint32_t persistent;
+    // The most bytes in use so far.
     uint32_t peak;
 } omv_memory_pool;
 

@@ -8,12 +8,15 @@ use core::time::Duration;
 pub struct Instant(u64);
 
 impl Instant {
+    /// The epoch: 0 ms.
     pub const ZERO: Instant = Instant(0);
 
+    /// `ms` milliseconds after the epoch.
     pub const fn from_millis(ms: u64) -> Self {
         Instant(ms)
     }
 
+    /// Milliseconds since the epoch.
     pub const fn as_millis(self) -> u64 {
         self.0
     }

@@ -211,6 +211,23 @@ fn checks_before_a_set_are_typed() {
     assert_eq!(toggle.check(Value::Int(1)), Err(Error::WrongType { expected: "bool" }));
 }
 
+#[test]
+fn a_float_range_refuses_nan_and_infinity_as_out_of_range() {
+    let range = Range { min: Number::Float(0.0), max: Number::Float(1.0), step: Number::Float(0.1) };
+    let host = Control { widget: Widget::Slider(range), value: Value::Float(0.5), ..slider() };
+    let mut cam = Field::slider("t", range, Number::Float(0.5));
+    for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        assert_eq!(host.check(Value::Float(f)), Err(Error::OutOfRange), "{f}");
+        assert_eq!(cam.accept(&ValueRef::Float(f)), Err(Error::OutOfRange), "{f}");
+    }
+    assert_eq!(cam.accept(&ValueRef::Float(0.25)), Ok(true));
+    assert_eq!(cam.as_number(), Some(Number::Float(0.25)));
+    // An integer range still names the type a fraction lacks.
+    let mut int =
+        Field::slider("t", Range { min: Number::Int(0), max: Number::Int(9), step: Number::Int(1) }, Number::Int(0));
+    assert_eq!(int.accept(&ValueRef::Float(f64::NAN)), Err(Error::WrongType { expected: "integer" }));
+}
+
 // ---- hostile blobs ----
 
 fn err(blob: &[u8]) -> DecodeError {

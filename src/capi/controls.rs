@@ -47,16 +47,30 @@ struct Texts {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum omv_widget {
+    /// A read-only value (number or text) with an optional `unit`.
     Label = 0,
+    /// Read-only text (`value_text`).
     Text = 1,
+    /// An on/off switch (`value_bool`); set with `omv_host_set_control_bool`.
     Toggle = 2,
+    /// A momentary button (`value_bool`); set with `omv_host_set_control_bool`.
     Pushbutton = 3,
+    /// A number from `min` to `max` by `step`, as a slider; set with `omv_host_set_control_int`
+    /// or `omv_host_set_control_float`.
     Slider = 4,
+    /// A number from `min` to `max` by `step`, typed in; set as a slider is.
     Spinbox = 5,
+    /// One of `option_count` options as a drop-down; the value is the chosen text. Set with
+    /// `omv_host_set_control_text` (the text) or `omv_host_set_control_int` (the index).
     Select = 6,
+    /// One of `option_count` options as radio buttons; set as a select is.
     Radio = 7,
+    /// Editable text (`value_text`); set with `omv_host_set_control_text`.
     Lineedit = 8,
+    /// A `width` x `height` image of 16-bit values from `min` to `max`, in `value_bytes`.
     Depth = 9,
+    /// `height` interleaved series of `width` samples each, in `value_bytes`; see
+    /// `sample_rate`, `typecode` and, for the series names, `omv_controls_option`.
     Waveform = 10,
     /// A widget type this library does not know (see `widget_name`).
     Other = 255,
@@ -67,11 +81,17 @@ pub enum omv_widget {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum omv_value_type {
+    /// No value (CBOR null).
     Null = 0,
+    /// In `value_bool`.
     Bool = 1,
+    /// In `value_int`, and as a double in `value_float`.
     Int = 2,
+    /// In `value_float`.
     Float = 3,
+    /// In `value_text`, NUL-terminated (cut at the first NUL the text holds).
     Text = 4,
+    /// In `value_bytes`, `value_bytes_len` bytes (depth and waveform samples).
     Bytes = 5,
     /// A list (e.g. a firmware tuple); not expanded in C: `list_len` items.
     List = 6,
@@ -82,14 +102,19 @@ pub enum omv_value_type {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct omv_control {
+    /// The control's name, NUL-terminated: the `name` the `omv_host_set_control_*` functions take.
     pub name: *const c_char,
+    /// The widget type; `OMV_WIDGET_OTHER` for one this library does not know.
     pub widget: omv_widget,
     /// The widget type as the cam wrote it ("slider", ...).
     pub widget_name: *const c_char,
     /// NULL when the control has none.
     pub unit: *const c_char,
+    /// Which `value_*` field holds the value.
     pub value_type: omv_value_type,
+    /// The value for `OMV_VALUE_TYPE_BOOL`; false otherwise.
     pub value_bool: bool,
+    /// The value for `OMV_VALUE_TYPE_INT`; 0 otherwise.
     pub value_int: i64,
     /// The value as a double for ints and floats.
     pub value_float: f64,
@@ -97,19 +122,25 @@ pub struct omv_control {
     pub value_text: *const c_char,
     /// Depth and waveform samples (bytes values); NULL otherwise.
     pub value_bytes: *const u8,
+    /// Bytes at `value_bytes`; 0 when it is NULL.
     pub value_bytes_len: usize,
+    /// Items of an `OMV_VALUE_TYPE_LIST` value; 0 otherwise.
     pub list_len: usize,
     /// Slider / spin box range and step; depth / waveform data range (step 0).
     pub min: f64,
+    /// Top of that range; 0 for other widgets.
     pub max: f64,
+    /// Step of a slider or spin box; 0 for other widgets.
     pub step: f64,
     /// Whether min, max and step are all integers (the control takes integers).
     pub integral: bool,
     /// Depth: width x height. Waveform: samples per series x number of series.
     pub width: u32,
+    /// Depth: rows. Waveform: number of series. 0 for other widgets.
     pub height: u32,
     /// Waveform: samples per second (0 if unknown) and the sample typecode ("H", ...).
     pub sample_rate: f64,
+    /// Waveform: NUL-terminated ("H", u16, when the cam gave none); NULL for other widgets.
     pub typecode: *const c_char,
     /// Options of a select or radio (series names of a waveform): `omv_controls_option`.
     pub option_count: usize,

@@ -14,11 +14,17 @@ use crate::client::Frame;
 #[repr(C)]
 #[derive(Debug)]
 pub struct omv_frame {
+    /// Width in pixels (after conversion, with `OMV_FRAME_RGB888`).
     pub width: u32,
+    /// Height in pixels (after conversion, with `OMV_FRAME_RGB888`).
     pub height: u32,
     /// `OMV_PIXFORMAT_*`.
     pub pixformat: u32,
+    /// The first of `len` pixel bytes: owned by the frame, or the caller's buffer for
+    /// `omv_host_read_frame_into`. Never write through it or free it.
     pub data: *const u8,
+    /// Bytes at `data`: width x height x bytes per pixel for raw formats, the file's size for
+    /// JPEG. After `OMV_STATUS_BUFFER_TOO_SMALL` from `omv_host_read_frame_into`, the size needed.
     pub len: usize,
     /// Frames per second the cam reported, 0 if it did not.
     pub fps: f32,

@@ -52,7 +52,8 @@ pub const OMV_EVENT_NOTIFY: u16 = 0xFFFF;
 pub const OMV_EVENT_CHANNEL_REGISTERED: u16 = 0;
 /// System event (channel 0): a channel was unregistered.
 pub const OMV_EVENT_CHANNEL_UNREGISTERED: u16 = 1;
-/// System event (channel 0): a script is about to run from a clean state.
+/// System event (channel 0): the script has ended and the cam restarts its protocol engine
+/// (sequence back to 0, channels registered again); the client resynchronises by itself.
 pub const OMV_EVENT_SOFT_REBOOT: u16 = 2;
 /// stdin event: the script stopped.
 pub const OMV_EVENT_SCRIPT_STOPPED: u16 = 0;
@@ -122,6 +123,7 @@ pub struct omv_options {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct omv_channel_info {
+    /// The channel's id (0 to 31), by which requests address it.
     pub id: u8,
     /// `OMV_CHANNEL_*` bits.
     pub flags: u8,
@@ -133,8 +135,11 @@ pub struct omv_channel_info {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct omv_version {
+    /// Protocol version: major, minor, patch.
     pub protocol: [u8; 3],
+    /// Bootloader version: major, minor, patch.
     pub bootloader: [u8; 3],
+    /// Firmware version: major, minor, patch.
     pub firmware: [u8; 3],
 }
 
@@ -142,16 +147,25 @@ pub struct omv_version {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct omv_system_info {
+    /// The CPU id (SYS_INFO bytes 0-3).
     pub cpu_id: u32,
+    /// The chip's unique device id (bytes 4-15).
     pub dev_id: [u32; 3],
     /// USB VID << 16 | PID.
     pub usb_id: u32,
     /// Detected sensors.
     pub chip_id: [u32; 3],
+    /// Hardware capabilities (bytes 40-47). Bits of `hw_caps[0]`: 0 GPU, 1 NPU, 2 ISP, 3 video
+    /// encoder, 4 JPEG encoder, 5 DRAM, 6 hardware CRC, 7 PMU, 8-15 number of PMU event
+    /// counters, 16 WiFi, 17 Bluetooth, 18 SD card, 19 Ethernet, 20 USB high speed, 21 multi-core.
     pub hw_caps: [u32; 2],
+    /// Flash size in KiB.
     pub flash_kb: u32,
+    /// RAM size in KiB.
     pub ram_kb: u32,
+    /// Frame buffer size in KiB.
     pub framebuffer_kb: u32,
+    /// Stream buffer size in KiB.
     pub stream_buffer_kb: u32,
 }
 
@@ -159,12 +173,19 @@ pub struct omv_system_info {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct omv_stats {
+    /// Packets sent.
     pub sent: u32,
+    /// Valid packets received.
     pub received: u32,
+    /// Packets whose payload failed its CRC-32.
     pub checksum_errors: u32,
+    /// Packets that carried another sequence number than expected.
     pub sequence_errors: u32,
+    /// Retransmissions: sent (a cam's count) or received with the RTX flag (the host's).
     pub retransmits: u32,
+    /// Errors the cam's transport reported; 0 in the host's own counters.
     pub transport_errors: u32,
+    /// Events sent (a cam's count) or received (the host's).
     pub events: u32,
 }
 
@@ -174,11 +195,17 @@ pub struct omv_stats {
 pub struct omv_memory_pool {
     /// 0 GC heap, 1 UMA pool.
     pub kind: u8,
+    /// Pool flags, as the firmware reports them.
     pub flags: u16,
+    /// Pool size in bytes.
     pub total: u32,
+    /// Bytes in use.
     pub used: u32,
+    /// Bytes free.
     pub free: u32,
+    /// Persistent bytes, as the firmware counts them.
     pub persistent: u32,
+    /// The most bytes in use so far.
     pub peak: u32,
 }
 

@@ -10,7 +10,7 @@
 //! the fields; the reads that follow are served from that blob until one reaches its end, so
 //! a blob read in pieces is never re-encoded half way. Writing: pieces are gathered by offset
 //! (offset 0 starts a new blob); once they form a whole CBOR array it is checked and applied
-//! record by record, each accepted change followed by [`ControlsHandler::on_write`]. Unknown
+//! record by record, each accepted record followed by [`ControlsHandler::on_write`]. Unknown
 //! names, records without both keys and values a field cannot take are skipped (counted in
 //! [`ControlsChannel::rejected`]); a malformed blob answers NAK INVALID and changes nothing.
 
@@ -26,7 +26,9 @@ use crate::framing::Status;
 /// A slice the channel uses: borrowed caller storage, or (`alloc`) an owned vector.
 #[derive(Debug)]
 pub enum Store<'a, T> {
+    /// Caller storage, borrowed for the channel's lifetime `'a` (firmware, C).
     Borrowed(&'a mut [T]),
+    /// A vector the channel owns (`alloc`).
     #[cfg(feature = "alloc")]
     Owned(alloc::vec::Vec<T>),
 }
@@ -119,18 +121,24 @@ impl<'a> Field<'a> {
         Field::new(name, WidgetRef::Label, Slot::Text { buf: buf.into(), len: 0 })
     }
 
+    /// An on/off switch (bool), `on` at declaration; the host may set it.
     pub fn toggle(name: &'a str, on: bool) -> Self {
         Field::new(name, WidgetRef::Toggle, Slot::Bool(on))
     }
 
+    /// A push button: a bool the host may set, `false` at declaration.
     pub fn push_button(name: &'a str) -> Self {
         Field::new(name, WidgetRef::PushButton, Slot::Bool(false))
     }
 
+    /// A slider over `range`, at `value` (not checked against the range); host writes
+    /// outside `range` are rejected.
     pub fn slider(name: &'a str, range: Range, value: Number) -> Self {
         Field::new(name, WidgetRef::Slider(range), Slot::Number(value))
     }
 
+    /// A spin box over `range`, at `value` (not checked against the range); host writes
+    /// outside `range` are rejected.
     pub fn spinbox(name: &'a str, range: Range, value: Number) -> Self {
         Field::new(name, WidgetRef::Spinbox(range), Slot::Number(value))
     }
@@ -140,6 +148,7 @@ impl<'a> Field<'a> {
         Field::new(name, WidgetRef::Select(StrList::Slice(options)), Slot::Choice(index))
     }
 
+    /// Radio buttons of `options`, `index` chosen.
     pub fn radio(name: &'a str, options: &'a [&'a str], index: usize) -> Self {
         Field::new(name, WidgetRef::Radio(StrList::Slice(options)), Slot::Choice(index))
     }
@@ -173,14 +182,18 @@ impl<'a> Field<'a> {
         self
     }
 
+    /// The name (key 0) the host reads and writes the field by.
     pub fn name(&self) -> &'a str {
         self.name
     }
 
+    /// The widget type with its parameters (range, options, shape).
     pub fn widget(&self) -> &WidgetRef<'a> {
         &self.widget
     }
 
+    /// The unit set with [`Field::with_unit`]; it is sent only for widgets that take one
+    /// ([`WidgetRef::takes_unit`]).
     pub fn unit(&self) -> Option<&'a str> {
         self.unit
     }
@@ -197,6 +210,7 @@ impl<'a> Field<'a> {
         ControlRef { name: self.name, widget: self.widget, value, unit: self.unit }
     }
 
+    /// The value of a toggle or push button; `None` for other widgets.
     pub fn as_bool(&self) -> Option<bool> {
         match self.slot {
             Slot::Bool(b) => Some(b),
@@ -204,6 +218,7 @@ impl<'a> Field<'a> {
         }
     }
 
+    /// The value of a number label, slider or spin box; `None` for other widgets.
     pub fn as_number(&self) -> Option<Number> {
         match self.slot {
             Slot::Number(n) => Some(n),
@@ -211,10 +226,12 @@ impl<'a> Field<'a> {
         }
     }
 
+    /// [`Field::as_number`] as f64.
     pub fn as_f64(&self) -> Option<f64> {
         self.as_number().map(Number::as_f64)
     }
 
+    /// The text of a text, text label or line edit; `None` for other widgets.
     pub fn as_text(&self) -> Option<&str> {
         match &self.slot {
             Slot::Text { buf, len } => core::str::from_utf8(&buf[..*len]).ok(),
@@ -230,6 +247,8 @@ impl<'a> Field<'a> {
         }
     }
 
+    /// The chosen option's text (select, radio); `None` for other widgets or an index past
+    /// the options (the host then reads an empty text).
     pub fn choice_text(&self) -> Option<&'a str> {
         let i = self.choice()?;
         match &self.widget {
@@ -238,6 +257,7 @@ impl<'a> Field<'a> {
         }
     }
 
+    /// The sample bytes of a depth image or waveform; `None` for other widgets.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match &self.slot {
             Slot::Bytes { buf, len } => Some(&buf[..*len]),
@@ -277,6 +297,8 @@ impl<'a> Field<'a> {
         self.set_number(value)
     }
 
+    /// Sets the text of a text, text label or line edit; [`Error::TooLong`] if `s` has more
+    /// bytes than the field's buffer.
     pub fn set_text(&mut self, s: &str) -> Result<(), Error> {
         match &mut self.slot {
             Slot::Text { buf, len } => {
@@ -289,6 +311,8 @@ impl<'a> Field<'a> {
         }
     }
 
+    /// Chooses option `index` of a select or radio; [`Error::NotAnOption`] past the last
+    /// option.
     pub fn set_choice(&mut self, index: usize) -> Result<(), Error> {
         let n = match &self.widget {
             WidgetRef::Select(o) | WidgetRef::Radio(o) => o.len(),
@@ -356,6 +380,8 @@ impl<'a> Field<'a> {
                     ValueRef::Int(i) => Number::Float(i as f64),
                     ValueRef::Float(f) if r.is_int() && integral(f) => Number::Int(f as i64),
                     ValueRef::Float(f) if !r.is_int() && f.is_finite() => Number::Float(f),
+                    // NaN and the infinities lie in no range.
+                    ValueRef::Float(_) if !r.is_int() => return Err(Error::OutOfRange),
                     ValueRef::Float(_) => return Err(Error::WrongType { expected: "integer" }),
                     _ => return Err(Error::WrongType { expected: "number" }),
                 };
@@ -395,7 +421,9 @@ pub trait ControlsHandler {
         let _ = fields;
     }
 
-    /// After a host write changed `fields[index]`.
+    /// After a host write to `fields[index]` was accepted, also one that left the value as it
+    /// was: a write is the operator's action (a push button pressed twice is two presses).
+    /// [`ControlsChannel::apply`]'s count holds only the writes that changed a value.
     fn on_write(&mut self, fields: &mut [Field<'_>], index: usize) {
         let _ = (fields, index);
     }
@@ -448,26 +476,33 @@ impl<'a, H: ControlsHandler> ControlsChannel<'a, H> {
         }
     }
 
+    /// The declared fields, in the order the host reads them.
     pub fn fields(&self) -> &[Field<'a>] {
         &self.fields
     }
 
+    /// The fields, for the cam to change values; then call
+    /// [`ControlsChannel::mark_changed`] so the host reads again.
     pub fn fields_mut(&mut self) -> &mut [Field<'a>] {
         &mut self.fields
     }
 
+    /// The first field named `name`; `None` if there is none.
     pub fn field(&self, name: &str) -> Option<&Field<'a>> {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// The first field named `name`, to change (see [`ControlsChannel::fields_mut`]).
     pub fn field_mut(&mut self, name: &str) -> Option<&mut Field<'a>> {
         self.fields.iter_mut().find(|f| f.name == name)
     }
 
+    /// The handler given to [`ControlsChannel::new`].
     pub fn handler(&self) -> &H {
         &self.handler
     }
 
+    /// The handler given to [`ControlsChannel::new`], mutably.
     pub fn handler_mut(&mut self) -> &mut H {
         &mut self.handler
     }

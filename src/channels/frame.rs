@@ -23,6 +23,8 @@ pub struct FrameChannel<'a> {
 }
 
 impl<'a> FrameChannel<'a> {
+    /// A stream channel over `buf`, which holds one frame: [`FRAME_DATA_OFFSET`] header bytes,
+    /// then pixel data. No frame is ready and streaming is off.
     pub fn new(buf: &'a mut [u8]) -> Self {
         FrameChannel {
             buf,
@@ -56,11 +58,14 @@ impl<'a> FrameChannel<'a> {
         self.locked
     }
 
+    /// Whether a published frame waits for the host (what CHANNEL_POLL reports).
     pub fn is_ready(&self) -> bool {
         self.ready
     }
 
     /// Room for pixel data of the next frame, `None` while the host holds the current one.
+    /// The published frame is withdrawn (no longer ready) until [`FrameChannel::publish`], as
+    /// its bytes are about to be overwritten.
     pub fn pixels_mut(&mut self) -> Option<&mut [u8]> {
         if self.locked {
             return None;

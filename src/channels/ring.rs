@@ -15,18 +15,22 @@ pub struct RingChannel<'a> {
 }
 
 impl<'a> RingChannel<'a> {
+    /// An empty ring over `buf`, holding at most `buf.len()` bytes.
     pub fn new(buf: &'a mut [u8]) -> Self {
         RingChannel { buf, head: 0, len: 0, overflowed: 0 }
     }
 
+    /// Bytes held, waiting to be read.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether no bytes are held.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Most bytes the ring holds; a push beyond it drops the oldest.
     pub fn capacity(&self) -> usize {
         self.buf.len()
     }

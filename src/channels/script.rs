@@ -8,7 +8,10 @@ use crate::framing::Status;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScriptCommand {
     /// Run the `len` bytes of script now in the buffer.
-    Exec { len: usize },
+    Exec {
+        /// Bytes of script, from the start of the buffer.
+        len: usize,
+    },
     /// Interrupt the running script.
     Stop,
 }
@@ -23,6 +26,7 @@ pub struct ScriptChannel<'a> {
 }
 
 impl<'a> ScriptChannel<'a> {
+    /// An empty upload buffer over `buf`; a write past `buf.len()` bytes answers FAILED.
     pub fn new(buf: &'a mut [u8]) -> Self {
         ScriptChannel { buf, len: 0, running: false, command: None }
     }
@@ -42,6 +46,7 @@ impl<'a> ScriptChannel<'a> {
         self.running = running;
     }
 
+    /// Whether a script runs, as the cam last said through [`ScriptChannel::set_running`].
     pub fn is_running(&self) -> bool {
         self.running
     }

@@ -89,6 +89,7 @@ impl Camera {
         self.shared.transport.describe()
     }
 
+    /// The settings this camera was connected with.
     pub fn options(&self) -> &Options {
         &self.shared.opts
     }
@@ -175,6 +176,8 @@ impl Camera {
         self.op(|sh, s| sh.channel_by_name(s, name))
     }
 
+    /// Whether the cam has a channel called `name`. A name missing from the list read last
+    /// makes the client read the list again first; link errors are returned as they are.
     pub fn has_channel(&self, name: &str) -> Result<bool> {
         match self.channel_id(name) {
             Ok(_) => Ok(true),

@@ -8,15 +8,20 @@ use super::error::{Error, Result};
 /// One entry of the cam's channel list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChannelInfo {
+    /// The channel's id (0..=31), which requests carry in the header.
     pub id: ChannelId,
+    /// What the channel supports (PROTOCOL.md 6): READ, WRITE, EXEC, LOCK, STREAM, DYNAMIC, PHYSICAL.
     pub flags: ChannelFlags,
+    /// The name the cam lists ("stdin", "stream", a user channel's own), up to its first NUL.
     pub name: String,
 }
 
 impl ChannelInfo {
+    /// Whether the channel can be read (flag READ).
     pub fn can_read(&self) -> bool {
         self.flags.contains(ChannelFlags::READ)
     }
+    /// Whether the channel takes writes (flag WRITE).
     pub fn can_write(&self) -> bool {
         self.flags.contains(ChannelFlags::WRITE)
     }
@@ -45,7 +50,9 @@ pub(crate) fn parse_list(b: &[u8]) -> Result<Vec<ChannelInfo>> {
 /// A channel by id or by name: `cam.read("stdout", ..)`, `cam.read(ChannelId(5), ..)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Chan<'a> {
+    /// The channel with this id, used as it is.
     Id(ChannelId),
+    /// The channel with this name, looked up in the channel list.
     Name(&'a str),
 }
 

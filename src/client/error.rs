@@ -54,11 +54,21 @@ pub enum Error {
     AnswerTooLong,
     /// The cam claims more data than [`super::Options::max_answer`] allows to take in.
     #[error("the cam offers {claimed} bytes, more than the {limit}-byte limit")]
-    SizeLimit { claimed: u64, limit: usize },
+    SizeLimit {
+        /// Bytes the read would take in: a size the cam reported, or the length asked for.
+        claimed: u64,
+        /// The [`super::Options::max_answer`] in force, in bytes.
+        limit: usize,
+    },
     /// A request that must not be repeated (a script's EXEC, a consuming read) failed in a
     /// way that leaves unknown whether the cam carried it out; the link was resynchronised.
     #[error("{op}: outcome unknown ({cause})")]
-    OutcomeUnknown { op: &'static str, cause: Box<Error> },
+    OutcomeUnknown {
+        /// The operation that was not repeated: "exec" or "read_stdout".
+        op: &'static str,
+        /// The error that ended it.
+        cause: Box<Error>,
+    },
     /// A controls channel's blob is malformed, or a control cannot take a value.
     #[error("controls: {0}")]
     Controls(#[from] crate::controls::Error),

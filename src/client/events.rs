@@ -18,9 +18,17 @@ use crate::framing::ChannelId;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientEvent {
     /// An event the cam sent (PROTOCOL.md 5): `channel` 0 for system events.
-    Device { channel: ChannelId, code: u16 },
+    Device {
+        /// The channel that sent it; [`ChannelId::TRANSPORT`] (0) for system events.
+        channel: ChannelId,
+        /// The event code; 0xFFFF (NOTIFY) when the event had no payload.
+        code: u16,
+    },
     /// The link went away; calls fail with `Error::LinkLost` until it is back.
-    LinkLost { reason: String },
+    LinkLost {
+        /// The transport's error message.
+        reason: String,
+    },
     /// The link was reopened and the session restored (resync and channel list).
     Reconnected,
     /// The cam restarted its protocol engine (soft reboot after a script, or a counter

@@ -11,8 +11,11 @@ const FPS_END: usize = FrameHeader::LEN + 4;
 /// One frame read from the stream channel, pixels as the cam sent them.
 #[derive(Clone, Debug)]
 pub struct Frame {
+    /// Width in pixels, from the frame header.
     pub width: u32,
+    /// Height in pixels, from the frame header.
     pub height: u32,
+    /// Pixel format from the frame header: GRAYSCALE, RGB565 or JPEG (others are refused).
     pub format: PixFormat,
     /// Raw pixels (GRAYSCALE, RGB565 little-endian) or the JPEG file, without the header.
     pub data: Vec<u8>,
@@ -29,8 +32,11 @@ pub struct Frame {
 /// Pixels in RGB888 order, 3 bytes per pixel, rows top to bottom.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RgbFrame {
+    /// Width in pixels (a JPEG's own, as decoded).
     pub width: u32,
+    /// Height in pixels (a JPEG's own, as decoded).
     pub height: u32,
+    /// `width * height * 3` bytes: R, G, B for each pixel.
     pub pixels: Vec<u8>,
 }
 
@@ -76,6 +82,7 @@ impl Frame {
         })
     }
 
+    /// Whether `data` is a JPEG file rather than raw pixels.
     pub fn is_jpeg(&self) -> bool {
         self.format == PixFormat::JPEG
     }

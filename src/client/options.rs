@@ -7,8 +7,9 @@ use std::time::Duration;
 use super::events::{ClientEvent, Listener};
 use crate::framing::payload::{CapFlags, Caps};
 
-/// Client settings. `Options::default()` behaves like openmv 1.0.7: everything on, the
-/// largest payload the cam takes, 1 s per answer, no automatic reconnection.
+/// Client settings. `Options::default()` behaves like openmv 1.0.7: everything on, payloads
+/// of up to 4082 bytes (less if the cam takes less), 1 s per answer, no automatic
+/// reconnection.
 #[derive(Clone)]
 pub struct Options {
     /// What to ask the cam for after PROTO_SYNC; max_payload becomes min(cam, this).
@@ -61,10 +62,13 @@ impl fmt::Debug for Options {
 }
 
 impl Options {
+    /// The defaults, the same as `Options::default()`.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Sets the whole capability wish, flags and max_payload (default [`Caps::DEFAULT`]: all
+    /// flags on, 4082 bytes).
     pub fn caps(mut self, caps: Caps) -> Self {
         self.caps = caps;
         self
@@ -75,14 +79,18 @@ impl Options {
         self
     }
 
+    /// Asks for CRCs on or off (header CRC-16 and payload CRC-32; off sends them as 0). Default on.
     pub fn crc(self, on: bool) -> Self {
         self.flag(CapFlags::CRC, on)
     }
 
+    /// Asks for sequence checking on or off (PROTOCOL.md 3.1). Default on.
     pub fn seq(self, on: bool) -> Self {
         self.flag(CapFlags::SEQ, on)
     }
 
+    /// Asks for the `ack` capability on or off: with it the cam sets ACK_REQ and waits for the
+    /// host's ACK of each packet it sends (PROTOCOL.md 3.2). Default on.
     pub fn ack(self, on: bool) -> Self {
         self.flag(CapFlags::ACK, on)
     }
@@ -92,31 +100,40 @@ impl Options {
         self.flag(CapFlags::EVENTS, on)
     }
 
+    /// Sets the largest payload to ask for, in bytes; the link uses min(cam, this). Default
+    /// 4082. Below 50 the cam refuses SET_CAPS and every resynchronisation fails.
     pub fn max_payload(mut self, max: u16) -> Self {
         self.caps.max_payload = max;
         self
     }
 
+    /// Sets the most bytes one read may take in. Default 64 MiB.
     pub fn max_answer(mut self, bytes: usize) -> Self {
         self.max_answer = bytes;
         self
     }
 
+    /// Sets how long to wait for an answer, or for its next fragment. Default 1 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
+    /// Sets the PROTO_SYNC attempts of one resynchronisation; 0 counts as 1. Default 3.
     pub fn sync_attempts(mut self, n: u32) -> Self {
         self.sync_attempts = n.max(1);
         self
     }
 
+    /// Turns automatic reconnection on or off. When on, the event thread reopens a lost link,
+    /// pausing between attempts as [`Options::reconnect_interval`] sets. Default off.
     pub fn auto_reconnect(mut self, on: bool) -> Self {
         self.auto_reconnect = on;
         self
     }
 
+    /// Sets the first pause before an automatic reconnection attempt and the most it doubles
+    /// to; a `max` below `first` counts as `first`. Default 200 ms and 5 s.
     pub fn reconnect_interval(mut self, first: Duration, max: Duration) -> Self {
         self.reconnect_interval = first;
         self.reconnect_max_interval = max.max(first);

@@ -6,12 +6,19 @@ use super::error::{Error, Result};
 /// max ticks; u64 total ticks, total cycles; u64 per PMU counter; a trailing u32.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProfileRecord {
+    /// Address of the function (record offset 0).
     pub address: u32,
+    /// Address of its caller (offset 4).
     pub caller: u32,
+    /// Calls counted (offset 8).
     pub call_count: u32,
+    /// Ticks of the shortest call (offset 12).
     pub min_ticks: u32,
+    /// Ticks of the longest call (offset 16).
     pub max_ticks: u32,
+    /// Ticks of all calls together (offset 20).
     pub total_ticks: u64,
+    /// Cycles of all calls together (offset 28).
     pub total_cycles: u64,
     /// One value per PMU event counter (SYS_INFO hw_caps bits 8-15 say how many).
     pub events: Vec<u64>,

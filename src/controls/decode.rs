@@ -34,14 +34,17 @@ impl<'a> Controls<'a> {
         Ok(Controls { items: &blob[start..], len })
     }
 
+    /// Fields in the blob.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether the blob holds no fields.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// The fields, in the cam's order.
     pub fn iter(&self) -> ControlsIter<'a> {
         ControlsIter { d: Decoder::new(self.items), left: self.len }
     }
@@ -78,7 +81,10 @@ impl<'a> Iterator for ControlsIter<'a> {
 /// One record of a host's write: set `name` to `value`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Update<'a> {
+    /// Field name (key 0).
     pub name: &'a str,
+    /// The value to set (key 2). Decoded records never hold `Null`: the firmware reads it as
+    /// no value, and such records are skipped.
     pub value: ValueRef<'a>,
 }
 
@@ -91,6 +97,8 @@ pub struct Updates<'a> {
 }
 
 impl<'a> Updates<'a> {
+    /// Checks the whole blob (well-formed, within [`limits`](super::limits), key 0 or 2 at most
+    /// once per record); afterwards [`Updates::iter`] cannot fail.
     pub fn parse(blob: &'a [u8]) -> Result<Updates<'a>> {
         let (mut d, len) = outer(blob)?;
         let start = d.position();
@@ -106,6 +114,7 @@ impl<'a> Updates<'a> {
         self.len
     }
 
+    /// The usable records, in order (without the skipped ones).
     pub fn iter(&self) -> UpdatesIter<'a> {
         UpdatesIter { d: Decoder::new(self.items), left: self.len }
     }

@@ -37,6 +37,7 @@ pub struct Writer<W: Write> {
 }
 
 impl<'b> Writer<Cursor<&'b mut [u8]>> {
+    /// A writer into `buf`; writes past its end fail with [`EncodeError::BufferFull`].
     pub fn new(buf: &'b mut [u8]) -> Self {
         Writer { e: Encoder::new(Cursor::new(buf)) }
     }
@@ -46,12 +47,14 @@ impl<'b> Writer<Cursor<&'b mut [u8]>> {
         self.e.writer().position()
     }
 
+    /// Whether nothing has been written yet.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
 impl Writer<Counter> {
+    /// A writer that only counts bytes ([`Writer::count`]), to size a buffer.
     pub fn counter() -> Self {
         Writer { e: Encoder::new(Counter(0)) }
     }

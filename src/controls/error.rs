@@ -27,10 +27,13 @@ pub enum DecodeError {
     TrailingBytes,
     /// Not well-formed CBOR (reserved encodings, invalid UTF-8, lengths past the address space).
     Malformed,
+    /// Valid CBOR of a kind this format does not use.
     Unsupported(Unsupported),
     /// An item of the wrong CBOR type.
     WrongType {
+        /// The map key whose value is at fault; `None` for the outer array or a record itself.
         key: Option<i64>,
+        /// The type that belongs there, e.g. `"text"`, `"map"` or `"u32"`.
         expected: &'static str,
     },
     /// A field without its name or widget type.
@@ -42,7 +45,9 @@ pub enum DecodeError {
     TooDeep,
     /// More fields, entries or list items than [`super::limits`] allows.
     TooMany {
+        /// What there were too many of: `"fields"`, `"map entries"` or `"list items"`.
         what: &'static str,
+        /// The bound that was passed, from [`super::limits`].
         limit: usize,
     },
     /// A blob longer than [`super::limits::MAX_BLOB_LEN`].
@@ -61,7 +66,9 @@ pub enum EncodeError {
 /// Errors of looking up or setting a control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
+    /// The channel's blob did not decode.
     Decode(DecodeError),
+    /// A write or blob could not be encoded.
     Encode(EncodeError),
     /// No control of that name on the channel.
     NoSuchControl,
@@ -69,6 +76,7 @@ pub enum Error {
     ReadOnly,
     /// A value of the wrong type for the widget (`expected` names the type it takes).
     WrongType {
+        /// The type the widget takes: `"bool"`, `"number"`, `"integer"`, `"text"` or `"bytes"`.
         expected: &'static str,
     },
     /// A slider or spin box value outside its range.

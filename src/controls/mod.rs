@@ -23,17 +23,19 @@ mod widget;
 #[cfg(feature = "alloc")]
 mod owned;
 
-pub use decode::{Controls, Update, Updates};
-pub use encode::{encode_controls, encode_updates, encoded_len, Writer};
+pub use decode::{Controls, ControlsIter, Update, Updates, UpdatesIter};
+pub use encode::{encode_controls, encode_updates, encoded_len, Counter, Writer};
 pub use error::{DecodeError, EncodeError, Error, Unsupported};
-pub use value::{ListRef, Number, StrList, ValueRef};
+pub use value::{ListIter, ListRef, Number, StrIter, StrList, ValueRef};
 pub use widget::{DepthShape, Range, WaveformRef, WidgetKind, WidgetRef};
 
 /// One field as the cam sends it, borrowed from the blob it was decoded from (or from a
 /// device's declaration).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ControlRef<'a> {
+    /// Field name (key 0); host writes address the field by it.
     pub name: &'a str,
+    /// Widget type (key -30) with its parameters.
     pub widget: WidgetRef<'a>,
     /// The current value. Depth and waveform fields carry their samples as bytes (key 8).
     pub value: ValueRef<'a>,

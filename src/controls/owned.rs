@@ -14,16 +14,25 @@ use super::ControlRef;
 /// An owned field value; see [`ValueRef`] for the CBOR mapping.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// No value (`null`).
     Null,
+    /// A bool: toggles and push buttons.
     Bool(bool),
+    /// An integer within i64.
     Int(i64),
+    /// A float (written as a double).
     Float(f64),
+    /// UTF-8 text.
     Text(String),
+    /// A byte string: depth and waveform samples.
     Bytes(Vec<u8>),
+    /// A list; writes fail with [`EncodeError::TooDeep`] past
+    /// [`MAX_VALUE_DEPTH`](super::limits::MAX_VALUE_DEPTH) levels.
     List(Vec<Value>),
 }
 
 impl Value {
+    /// The CBOR type's name, for error messages.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
@@ -36,6 +45,7 @@ impl Value {
         }
     }
 
+    /// The bool of a `Bool`; `None` for other types.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -43,6 +53,7 @@ impl Value {
         }
     }
 
+    /// The integer of an `Int`; `None` for other types, floats included.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
@@ -59,6 +70,7 @@ impl Value {
         }
     }
 
+    /// The text of a `Text`; `None` for other types.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Text(s) => Some(s),
@@ -66,6 +78,7 @@ impl Value {
         }
     }
 
+    /// The bytes of a `Bytes`; `None` for other types.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
             Value::Bytes(b) => Some(b),
@@ -73,6 +86,7 @@ impl Value {
         }
     }
 
+    /// An owned copy of a borrowed value.
     pub fn from_ref(v: &ValueRef<'_>) -> Value {
         match *v {
             ValueRef::Null => Value::Null,
@@ -138,25 +152,38 @@ impl From<Number> for Value {
 /// A waveform's layout, owned; see [`WaveformRef`](super::WaveformRef).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Waveform {
+    /// Samples per series (key -20).
     pub samples: u32,
+    /// Interleaved series (key -21).
     pub series: u32,
+    /// Smallest sample value (key -23).
     pub min: Number,
+    /// Largest sample value (key -24).
     pub max: Number,
+    /// Python `array` typecode of a sample (key 3); `None` means `"H"`.
     pub typecode: Option<String>,
+    /// Seconds per sample (key 7), the inverse of the sample rate.
     pub sample_period: Option<f64>,
+    /// Series names (key -34).
     pub series_names: Option<Vec<String>>,
+    /// Sample clock of the latest data in microseconds (key 6).
     pub time_us: Option<u64>,
 }
 
 impl Waveform {
+    /// The sample typecode: the `typecode` field, or `"H"` (u16) when absent.
     pub fn typecode(&self) -> &str {
         self.typecode.as_deref().unwrap_or("H")
     }
 
+    /// Samples per second, the inverse of the sample period; `None` if that is absent or
+    /// not positive.
     pub fn sample_rate(&self) -> Option<f64> {
         self.sample_period.filter(|p| *p > 0.0).map(|p| 1.0 / p)
     }
 
+    /// Bytes per sample for the typecode, as the firmware counts them (4 for any it does not
+    /// list).
     pub fn item_size(&self) -> usize {
         item_size(self.typecode())
     }
@@ -190,17 +217,29 @@ impl Waveform {
 /// A widget with its parameters, owned; see [`WidgetRef`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Widget {
+    /// A read-only value (number or text) with an optional unit.
     Label,
+    /// Read-only text.
     Text,
+    /// On/off switch (bool).
     Toggle,
+    /// Momentary button (bool).
     PushButton,
+    /// Number in a range, as a slider.
     Slider(Range),
+    /// Number in a range, typed in.
     Spinbox(Range),
+    /// One of these options as a drop-down; the value is the chosen text.
     Select(Vec<String>),
+    /// One of these options as radio buttons; the value is the chosen text.
     Radio(Vec<String>),
+    /// Editable text.
     LineEdit,
+    /// A depth image; the samples are the value's bytes.
     Depth(DepthShape),
+    /// A waveform; the samples are the value's bytes.
     Waveform(Waveform),
+    /// A widget type this version does not know, by its name.
     Other(String),
 }
 
@@ -209,6 +248,7 @@ fn strings(l: &StrList<'_>) -> Vec<String> {
 }
 
 impl Widget {
+    /// An owned copy of a borrowed widget.
     pub fn from_ref(w: &WidgetRef<'_>) -> Widget {
         match w {
             WidgetRef::Label => Widget::Label,
@@ -269,6 +309,7 @@ impl Widget {
         }
     }
 
+    /// The range of a slider or spin box.
     pub fn range(&self) -> Option<&Range> {
         match self {
             Widget::Slider(r) | Widget::Spinbox(r) => Some(r),
@@ -280,14 +321,18 @@ impl Widget {
 /// One field of a cam's controls channel, owned.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Control {
+    /// Field name (key 0); writes address the field by it.
     pub name: String,
+    /// Widget type (key -30) with its parameters.
     pub widget: Widget,
     /// The current value (the samples as bytes for depth and waveform).
     pub value: Value,
+    /// SenML unit (key 1), kept only for widgets that take one.
     pub unit: Option<String>,
 }
 
 impl Control {
+    /// An owned copy of a borrowed field.
     pub fn from_ref(c: &ControlRef<'_>) -> Control {
         Control {
             name: c.name.to_string(),
@@ -297,6 +342,7 @@ impl Control {
         }
     }
 
+    /// The widget kind; `None` for a widget type this version does not know.
     pub fn kind(&self) -> Option<WidgetKind> {
         self.widget.kind()
     }
@@ -327,6 +373,8 @@ impl Control {
                         Number::Int(f as i64)
                     }
                     Value::Float(f) if !r.is_int() && f.is_finite() => Number::Float(f),
+                    // NaN and the infinities lie in no range.
+                    Value::Float(_) if !r.is_int() => return Err(Error::OutOfRange),
                     Value::Float(_) => return Err(Error::WrongType { expected: "integer" }),
                     _ => return Err(Error::WrongType { expected: "number" }),
                 };

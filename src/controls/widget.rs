@@ -30,6 +30,7 @@ pub enum WidgetKind {
 }
 
 impl WidgetKind {
+    /// Every kind, in declaration order.
     pub const ALL: [WidgetKind; 11] = [
         WidgetKind::Label,
         WidgetKind::Text,
@@ -61,6 +62,8 @@ impl WidgetKind {
         }
     }
 
+    /// The kind the firmware writes as `s` (exact, lower case); `None` for a name this
+    /// version does not know.
     pub fn from_name(s: &str) -> Option<WidgetKind> {
         WidgetKind::ALL.into_iter().find(|k| k.name() == s)
     }
@@ -74,8 +77,12 @@ impl WidgetKind {
 /// A slider's or spin box's range (keys -31, -32, -33).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Range {
+    /// Smallest value (key -31; 0 when absent).
     pub min: Number,
+    /// Largest value (key -32; 100 when absent).
     pub max: Number,
+    /// Step between values (key -33; 1 when absent); a hint for the widget, not checked on
+    /// writes.
     pub step: Number,
 }
 
@@ -88,6 +95,7 @@ impl Range {
         self.min.is_int() && self.max.is_int() && self.step.is_int()
     }
 
+    /// Whether `v` lies in `min..=max`, compared as f64 (the step is not checked).
     pub fn contains(&self, v: Number) -> bool {
         let x = v.as_f64();
         x >= self.min.as_f64() && x <= self.max.as_f64()
@@ -97,9 +105,13 @@ impl Range {
 /// A depth image's shape and value range (keys -20, -21, -23, -24).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DepthShape {
+    /// Columns (key -20; 0 when absent).
     pub width: u32,
+    /// Rows (key -21; 0 when absent).
     pub height: u32,
+    /// Smallest data value (key -23; 0 when absent).
     pub min: Number,
+    /// Largest data value (key -24; 1000 when absent).
     pub max: Number,
 }
 
@@ -110,7 +122,9 @@ pub struct WaveformRef<'a> {
     pub samples: u32,
     /// Interleaved series (key -21).
     pub series: u32,
+    /// Smallest sample value (key -23; 0 when absent).
     pub min: Number,
+    /// Largest sample value (key -24; 65535 when absent).
     pub max: Number,
     /// Python `array` typecode of a sample (key 3); `None` means `"H"`.
     pub typecode: Option<&'a str>,
@@ -123,10 +137,13 @@ pub struct WaveformRef<'a> {
 }
 
 impl WaveformRef<'_> {
+    /// The sample typecode: key 3, or `"H"` (u16) when absent.
     pub fn typecode(&self) -> &str {
         self.typecode.unwrap_or("H")
     }
 
+    /// Samples per second, the inverse of the sample period; `None` if that is absent or
+    /// not positive.
     pub fn sample_rate(&self) -> Option<f64> {
         self.sample_period.filter(|p| *p > 0.0).map(|p| 1.0 / p)
     }
@@ -149,16 +166,27 @@ pub(crate) fn item_size(typecode: &str) -> usize {
 /// A widget with its parameters, borrowed.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WidgetRef<'a> {
+    /// A read-only value (number or text) with an optional unit.
     Label,
+    /// Read-only text.
     Text,
+    /// On/off switch (bool).
     Toggle,
+    /// Momentary button (bool).
     PushButton,
+    /// Number in a range, as a slider.
     Slider(Range),
+    /// Number in a range, typed in.
     Spinbox(Range),
+    /// One of the options (key -34) as a drop-down; the value is the chosen text.
     Select(StrList<'a>),
+    /// One of the options (key -34) as radio buttons; the value is the chosen text.
     Radio(StrList<'a>),
+    /// Editable text.
     LineEdit,
+    /// A depth image; the samples are the value's bytes (key 8).
     Depth(DepthShape),
+    /// A waveform; the samples are the value's bytes (key 8).
     Waveform(WaveformRef<'a>),
     /// A widget type this version does not know, by its name.
     Other(&'a str),

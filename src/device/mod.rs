@@ -38,6 +38,8 @@ const MEMORY_POOLS_MAX: usize = 8;
 pub struct DeviceConfig {
     /// Start-up capabilities, restored by PROTO_SYNC; `max_payload` is the device's maximum.
     pub caps: Caps,
+    /// How the device waits for the host's ACK of each ACK_REQ packet: timeout and retries
+    /// (default 500 ms, doubled after each timeout, 3 retries).
     pub retransmit: RetransmitPolicy,
     /// CHANNEL_LOCK within this many milliseconds of the last successful lock answers BUSY.
     pub lock_interval_ms: u32,
@@ -194,6 +196,7 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
         self.core.seq.get()
     }
 
+    /// The link counters, as PROTO_STATS reports them.
     pub fn stats(&self) -> Stats {
         self.core.stats
     }

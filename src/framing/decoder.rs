@@ -9,7 +9,9 @@ use super::{max_payload_for, Checksum, Flags, Header, Opcode, HEADER_LEN, SYNC};
 /// packet was inside one chunk).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Packet<'a> {
+    /// The header; its CRC was checked if CRCs are on.
     pub header: Header,
+    /// `header.length` bytes, without the payload CRC.
     pub payload: &'a [u8],
 }
 
@@ -35,6 +37,7 @@ pub enum FrameError {
 }
 
 impl FrameError {
+    /// The refused packet's header, whose opcode and channel a NAK repeats.
     pub fn header(&self) -> &Header {
         match self {
             FrameError::Oversize(h) | FrameError::Sequence(h) | FrameError::PayloadChecksum(h) => h,
@@ -173,6 +176,7 @@ impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
         self.set_rules(self.crc, max, self.expected_seq);
     }
 
+    /// Largest payload a header may claim, in bytes (already clamped to what `N` holds).
     pub fn max_payload(&self) -> usize {
         self.max_payload as usize
     }

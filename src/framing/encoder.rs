@@ -14,9 +14,12 @@ pub enum EncodeError {
 /// A packet as three pieces: header, the caller's payload (untouched), and the payload CRC.
 #[derive(Clone, Copy, Debug)]
 pub struct Parts<'p> {
+    /// The 10 header bytes, CRC-16 included (0 when CRC is off).
     pub header: [u8; HEADER_LEN],
+    /// The caller's payload, untouched.
     pub payload: &'p [u8],
-    /// The CRC-32 bytes; empty when the payload is empty.
+    /// The payload's CRC-32, little-endian (zeros when CRC is off); [`Parts::crc_bytes`] is what
+    /// goes on the wire, nothing for an empty payload.
     pub crc: [u8; PAYLOAD_CRC_LEN],
 }
 

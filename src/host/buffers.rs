@@ -17,6 +17,7 @@ pub trait ByteBuf {
     /// What is held.
     fn as_slice(&self) -> &[u8];
 
+    /// Whether nothing is held.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -50,6 +51,7 @@ pub struct FixedBuf<const N: usize> {
 }
 
 impl<const N: usize> FixedBuf<N> {
+    /// An empty buffer.
     pub const fn new() -> Self {
         FixedBuf { buf: [0; N], len: 0 }
     }
@@ -99,6 +101,7 @@ pub struct SliceBuf<'a> {
 }
 
 impl<'a> SliceBuf<'a> {
+    /// An empty buffer over `buf`: it holds at most `buf.len()` bytes, written from the start.
     pub fn new(buf: &'a mut [u8]) -> Self {
         SliceBuf { buf, len: 0 }
     }
@@ -133,14 +136,17 @@ pub struct EventRing<const N: usize> {
 impl<const N: usize> EventRing<N> {
     const EMPTY: DeviceEvent = DeviceEvent { channel: ChannelId(0), code: 0 };
 
+    /// An empty ring.
     pub const fn new() -> Self {
         EventRing { events: [Self::EMPTY; N], head: 0, len: 0 }
     }
 
+    /// Events held, at most `N`.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether no event is held.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -161,6 +167,7 @@ impl<const N: usize> EventRing<N> {
         !full
     }
 
+    /// Takes the oldest event held; `None` when the ring is empty.
     pub fn pop(&mut self) -> Option<DeviceEvent> {
         if self.len == 0 {
             return None;

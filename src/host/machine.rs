@@ -151,18 +151,25 @@ impl<C: Checksum, A: ByteBuf, T: ByteBuf, const PKT: usize, const EV: usize> Hos
         self.core.caps
     }
 
+    /// The host's sequence counter (PROTOCOL.md 3.1): the seq the next request carries when
+    /// none is in flight. It advances with every non-event packet received; 0 after a resync.
     pub fn seq(&self) -> u8 {
         self.core.seq.get()
     }
 
+    /// This end's link counters: packets sent and received, checksum and sequence errors,
+    /// retransmits and events seen.
     pub fn stats(&self) -> Stats {
         self.core.stats
     }
 
+    /// The settings in use: answer timeout and resync wish.
     pub fn config(&self) -> &HostConfig {
         &self.core.config
     }
 
+    /// Replaces the settings. The timeout counts from the next deadline set (a request sent or
+    /// a fragment received); the wish applies at the next [`HostMachine::resync`].
     pub fn set_config(&mut self, config: HostConfig) {
         self.core.config = config;
     }

@@ -13,8 +13,12 @@ use crate::time::Instant;
 /// A request to the device.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
+    /// The channel addressed; [`ChannelId::TRANSPORT`] (0) for protocol opcodes.
     pub channel: ChannelId,
+    /// The command (PROTOCOL.md 4).
     pub opcode: Opcode,
+    /// The request's payload, at most the negotiated max_payload bytes (else
+    /// [`StartError::TooLarge`]).
     pub payload: Vec<u8>,
     /// The answer may carry at most this many bytes; more fails the request with
     /// [`RequestError::TooLong`] before anything past it is kept.
@@ -81,18 +85,25 @@ impl<C: Checksum> Host<C> {
         self.m.caps()
     }
 
+    /// The host's sequence counter (PROTOCOL.md 3.1): the seq the next request carries when
+    /// none is in flight. It advances with every non-event packet received; 0 after a resync.
     pub fn seq(&self) -> u8 {
         self.m.seq()
     }
 
+    /// This end's link counters: packets sent and received, checksum and sequence errors,
+    /// retransmits and events seen.
     pub fn stats(&self) -> Stats {
         self.m.stats()
     }
 
+    /// The settings in use: answer timeout and resync wish.
     pub fn config(&self) -> &HostConfig {
         self.m.config()
     }
 
+    /// Replaces the settings. The timeout counts from the next deadline set (a request sent or
+    /// a fragment received); the wish applies at the next [`Host::resync`].
     pub fn set_config(&mut self, config: HostConfig) {
         self.m.set_config(config)
     }

@@ -13,12 +13,15 @@ pub use crate::framing::payload::{CapFlags, Caps};
 pub struct SeqCounter(pub u8);
 
 impl SeqCounter {
+    /// The current value: the seq of the next packet that uses the counter.
     pub fn get(self) -> u8 {
         self.0
     }
+    /// Steps on by one, 255 wrapping to 0.
     pub fn advance(&mut self) {
         self.0 = self.0.wrapping_add(1);
     }
+    /// Back to 0, as after PROTO_SYNC.
     pub fn reset(&mut self) {
         self.0 = 0;
     }

@@ -22,8 +22,11 @@ impl Default for RetransmitPolicy {
 /// One packet sent with ACK_REQ, waiting for its ACK.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AckWait {
+    /// Opcode of the packet waiting; its ACK carries the same.
     pub opcode: Opcode,
+    /// Seq of the packet waiting; its ACK carries the same.
     pub seq: u8,
+    /// When [`AckWait::expire`] is due.
     pub deadline: Instant,
     /// The current timeout in milliseconds (a `Duration` would take 16 bytes on a cam).
     timeout_ms: u32,
@@ -33,7 +36,9 @@ pub struct AckWait {
 /// What to do when the deadline passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expiry {
+    /// Send the packet again with RTX set; the wait goes on with a doubled timeout.
     Retransmit,
+    /// No retries left: stop waiting and drop the exchange.
     GiveUp,
 }
 

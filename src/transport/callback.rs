@@ -114,6 +114,8 @@ impl FeedHandle {
         self.shared.cv.notify_all();
     }
 
+    /// Whether the link is open: true from the start, false after [`FeedHandle::close`] until
+    /// [`FeedHandle::reopen`] or a successful open through the open callback.
     pub fn is_open(&self) -> bool {
         self.shared.state.lock().open
     }

@@ -10,10 +10,15 @@ pub const CAM_VENDOR_IDS: [u16; 3] = [0x37C5, 0x2341, 0x1209];
 pub struct CamPort {
     /// What to open ("/dev/ttyACM0", "COM3").
     pub path: String,
+    /// USB vendor id, one of [`CAM_VENDOR_IDS`].
     pub vid: u16,
+    /// USB product id.
     pub pid: u16,
+    /// USB serial number string, if the device reports one.
     pub serial_number: Option<String>,
+    /// USB manufacturer string, if the device reports one.
     pub manufacturer: Option<String>,
+    /// USB product string, if the device reports one.
     pub product: Option<String>,
 }
 

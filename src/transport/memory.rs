@@ -108,6 +108,7 @@ impl MemoryEnd {
         self.link.close();
     }
 
+    /// Whether the connection is closed, by either end or by a dropped half; then `open` fails.
     pub fn is_closed(&self) -> bool {
         self.link.incoming.state.lock().closed || self.link.outgoing.state.lock().closed
     }

@@ -74,6 +74,7 @@ impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("link lost: {reason}")]
 pub struct LinkLost {
+    /// What ended the link, as text for messages ("tcp:10.0.0.5:5000: closed by peer").
     pub reason: String,
 }
 

@@ -42,6 +42,8 @@ impl SerialTransport {
         SerialTransport { target: Target::SerialNumber(serial.into()), ..Self::new("") }
     }
 
+    /// Sets the baud rate, used from the next open (default [`DEFAULT_BAUD`]). USB CDC ignores
+    /// it; a UART needs the cam's rate.
     pub fn baud(mut self, baud: u32) -> Self {
         self.baud = baud;
         self

@@ -13,8 +13,11 @@ const MIN_TIMEOUT: Duration = Duration::from_micros(100);
 
 /// A connected socket the halves can be made of.
 pub trait SocketStream: Read + Write + Send + Sized + 'static {
+    /// A second handle to the same socket (the send half's).
     fn try_clone_stream(&self) -> io::Result<Self>;
+    /// Sets how long a read waits; `None` waits for ever.
     fn set_read_timeout_to(&self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Shuts both directions down so the peer sees the end; errors are ignored.
     fn shutdown_both(&self);
 }
 

@@ -24,6 +24,8 @@ impl TcpTransport {
         }
     }
 
+    /// How long opening may wait for the connection, per resolved address; 0 counts as 1 ms.
+    /// Default 3 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
