@@ -463,8 +463,9 @@ int32_t omv_fw_init(void *storage,
 // `fw` is NULL or a live handle; `board` is NULL or valid.
 int32_t omv_fw_set_board(omv_fw_t *fw, const omv_fw_board_t *board);
 
-// Registers a user channel in the first free slot from id 5; returns its id. Queues a
-// CHANNEL_REGISTERED event when the host enabled events.
+// Registers a user channel in the first free slot from id 1 (id 4 beside stdin, stdout and
+// stream, as the reference firmware); returns its id. Queues a CHANNEL_REGISTERED event
+// when the host enabled events.
 //
 // # Safety
 // `fw` is NULL or a live handle; `name` is NULL or a NUL-terminated string; `ops` is NULL or

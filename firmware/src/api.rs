@@ -140,8 +140,9 @@ pub unsafe extern "C" fn omv_fw_set_board(fw: *mut Instance, board: *const Board
     }
 }
 
-/// Registers a user channel in the first free slot from id 5; returns its id. Queues a
-/// CHANNEL_REGISTERED event when the host enabled events.
+/// Registers a user channel in the first free slot from id 1 (id 4 beside stdin, stdout and
+/// stream, as the reference firmware); returns its id. Queues a CHANNEL_REGISTERED event
+/// when the host enabled events.
 ///
 /// # Safety
 /// `fw` is NULL or a live handle; `name` is NULL or a NUL-terminated string; `ops` is NULL or

@@ -470,7 +470,7 @@ pub unsafe extern "C" fn omv_device_register(
             (self::device(device)?, arg_str(name, "name")?, *arg_ref(vtable, "vtable")?, opt_out(out_id, "out_id")?)
         };
         check_struct_size(vt.struct_size, std::mem::size_of::<omv_channel_vtable>(), "vtable")?;
-        if id >= crate::device::FIRST_DYNAMIC_ID {
+        if id > crate::device::MAX_STATIC_ID {
             return Err(Fail::invalid(format!("id {id}: pass 0 for a user channel or 1-4 for a built-in one")));
         }
         let mut g = obj.enter()?;

@@ -13,7 +13,7 @@ mod event_queue_tests;
 mod registry;
 
 pub use board::{Board, NoBoard};
-pub use registry::{Entries, Registry, RegistryError, FIRST_DYNAMIC_ID, MAX_CHANNELS};
+pub use registry::{Entries, Registry, RegistryError, MAX_CHANNELS, MAX_STATIC_ID};
 
 use crate::channels::Channel;
 use crate::framing::payload::{ChannelEntry, ChannelFlags, IoctlRequest, MemoryEntry, ReadRequest, WriteRequest};

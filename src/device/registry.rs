@@ -9,8 +9,9 @@ use core::ptr::NonNull;
 
 /// Slots in the channel table, id 0 (the transport) included.
 pub const MAX_CHANNELS: usize = 32;
-/// First id a dynamic (user) channel can get; 1-4 are stdin, stdout, stream, profile.
-pub const FIRST_DYNAMIC_ID: u8 = 5;
+/// The highest fixed id: 1 stdin, 2 stdout, 3 stream, 4 profile. A user channel takes the first
+/// free id from 1, not from above this ([`Registry::register`]).
+pub const MAX_STATIC_ID: u8 = 4;
 
 /// Why a channel could not be registered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +124,7 @@ impl<'a, Ch: ?Sized + Channel + 'a, B: ?Sized + Board + 'a> Registry<'a, Ch, B> 
         chan: &'a mut Ch,
     ) -> Result<ChannelId, RegistryError> {
         let (id, extra) = match id {
-            Some(id) if (1..FIRST_DYNAMIC_ID).contains(&id.0) => (id, ChannelFlags::empty()),
+            Some(id) if (1..=MAX_STATIC_ID).contains(&id.0) => (id, ChannelFlags::empty()),
             Some(_) => return Err(RegistryError::BadId),
             None => (self.next_dynamic_id().ok_or(RegistryError::Full)?, ChannelFlags::DYNAMIC),
         };
@@ -230,7 +231,7 @@ mod tests {
         let mut chans: [Plain; 40] = core::array::from_fn(|_| Plain);
         let mut it = chans.iter_mut();
         let mut reg = Registry::new();
-        for bad in [0, FIRST_DYNAMIC_ID, 31] {
+        for bad in [0, MAX_STATIC_ID + 1, 31] {
             assert_eq!(reg.register_at(Some(ChannelId(bad)), "x", it.next().unwrap()), Err(RegistryError::BadId));
         }
         assert_eq!(reg.register_at(Some(ChannelId(2)), "stdout", it.next().unwrap()), Ok(ChannelId(2)));
