@@ -138,6 +138,11 @@ cc -std=c99 -Wall -Wextra -Werror -g $SAN -I firmware/include firmware/tests/fw_
     "$HOST_LIB" -lpthread -ldl -lm -o "$OUT/fw_api_test"
 ASAN_OPTIONS=detect_leaks=0 timeout 60 "$OUT/fw_api_test"
 
+# ---- 5a. a board with less RAM: sizes set at build time --------------------------------------
+say "a build for a board with less RAM (OMV_FW_PACKET_BUF=1024, OMV_FW_C_CHANNELS=4): its defaults initialise"
+OMV_FW_PACKET_BUF=1024 OMV_FW_C_CHANNELS=4 cargo test -q -p openmvproto-firmware --lib \
+    --target-dir "$CARGO_TARGET_DIR/fw-small" the_default_config_initialises_in_this_build
+
 # ---- 5b. instructions per payload byte (callgrind on a host build; session in src/bin/fw_cost.rs)
 if command -v valgrind >/dev/null 2>&1; then
     say "cost per payload byte"

@@ -263,6 +263,8 @@ omv --tcp "$(sed -n 's/^listening on //p' "$WORK/omv-vcam-tcp.out")" --json fram
 jcheck "$WORK/565.json" '.[0].format == "rgb565"' "omv vcam --tcp --format rgb565"
 kill -INT "$OV_PID"
 wait "$OV_PID" || fail "omv vcam exit code after SIGINT"
+check_error "omv vcam on a non-loopback address (EXEC runs code) without --allow-remote-exec" \
+    "$OMV" --tcp 0.0.0.0:0 vcam
 
 # ---- the built-in virtual cam (no --port / --tcp) ----
 omv --json info >"$WORK/builtin.json"

@@ -502,6 +502,26 @@ fn exec_whose_answer_is_lost_is_never_repeated() {
 }
 
 #[test]
+fn stdout_read_whose_answer_is_lost_is_never_repeated() {
+    // The read consumes on the cam: repeating it after the recovery would drop that text.
+    let reads = Arc::new(AtomicUsize::new(0));
+    let n = reads.clone();
+    let r = rig(move |cam, h, _| {
+        if h.opcode == Opcode::CHANNEL_READ && h.channel == ChannelId::STDOUT {
+            n.fetch_add(1, Ordering::Relaxed);
+            return Act::Silence;
+        }
+        if h.opcode == Opcode::CHANNEL_SIZE && h.channel == ChannelId::STDOUT {
+            return Act::Send(vec![cam.answer(h, Flags::empty(), &16u32.to_le_bytes())]);
+        }
+        Act::Normal
+    });
+    let e = within(BOUND, || r.cam.read_stdout_bytes()).unwrap_err();
+    assert!(matches!(e, Error::OutcomeUnknown { op: "read_stdout", .. }), "{e:?}");
+    assert_eq!(reads.load(Ordering::Relaxed), 1, "the stdout read sent more than once");
+}
+
+#[test]
 fn stdout_read_the_cam_refused_is_read_again() {
     // A restarted engine refuses a request with NAK SEQUENCE without carrying it out: the
     // consuming stdout read did not happen, so after the recovery it runs again, once.

@@ -678,7 +678,8 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol ByteFeedProtocol: AnyObject, Sendable {
     
     /**
-     * Whether the link is open (pushes are accepted).
+     * Whether pushes are accepted: false after `link_lost`, until the camera opens the link
+     * again.
      */
     func isOpen()  -> Bool
     
@@ -689,8 +690,8 @@ public protocol ByteFeedProtocol: AnyObject, Sendable {
     func linkLost(reason: String) 
     
     /**
-     * Bytes received from the cam, in order. Returns false (and drops them) when the link is
-     * closed.
+     * Bytes received from the cam, in order. Returns false (and drops them) after
+     * `link_lost`, until the camera opens the link again.
      */
     func push(data: Data)  -> Bool
     
@@ -753,7 +754,8 @@ open class ByteFeed: ByteFeedProtocol, @unchecked Sendable {
 
     
     /**
-     * Whether the link is open (pushes are accepted).
+     * Whether pushes are accepted: false after `link_lost`, until the camera opens the link
+     * again.
      */
 open func isOpen() -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
@@ -778,8 +780,8 @@ open func linkLost(reason: String)  {try! rustCall() {
 }
     
     /**
-     * Bytes received from the cam, in order. Returns false (and drops them) when the link is
-     * closed.
+     * Bytes received from the cam, in order. Returns false (and drops them) after
+     * `link_lost`, until the camera opens the link again.
      */
 open func push(data: Data) -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
@@ -1041,9 +1043,10 @@ public protocol CameraProtocol: AnyObject, Sendable {
     
     /**
      * Waits up to `timeout_ms` milliseconds for a frame and returns it, or null when none
-     * came. Sleeps until the cam says a frame is ready (no polling); 0 tries once, like
-     * `read_frame`. `rgb888` as for `read_frame`. `close()` from another thread ends a wait
-     * with `CameraException.Disconnected`.
+     * came. Sleeps until the cam says a frame is ready (with the `events` capability off it
+     * tries a read every 10 ms); 0 tries once, like `read_frame`. `rgb888` as for
+     * `read_frame`. `disconnect()` from another thread ends a wait with
+     * `CameraException.Disconnected` (`close()` waits for calls in flight to return).
      */
     func waitFrame(timeoutMs: UInt32, rgb888: Bool) throws  -> Frame?
     
@@ -1655,9 +1658,10 @@ open func version()throws  -> Versions  {
     
     /**
      * Waits up to `timeout_ms` milliseconds for a frame and returns it, or null when none
-     * came. Sleeps until the cam says a frame is ready (no polling); 0 tries once, like
-     * `read_frame`. `rgb888` as for `read_frame`. `close()` from another thread ends a wait
-     * with `CameraException.Disconnected`.
+     * came. Sleeps until the cam says a frame is ready (with the `events` capability off it
+     * tries a read every 10 ms); 0 tries once, like `read_frame`. `rgb888` as for
+     * `read_frame`. `disconnect()` from another thread ends a wait with
+     * `CameraException.Disconnected` (`close()` waits for calls in flight to return).
      */
 open func waitFrame(timeoutMs: UInt32, rgb888: Bool)throws  -> Frame?  {
     return try  FfiConverterOptionTypeFrame.lift(try rustCallWithError(FfiConverterTypeCameraError_lift) {
@@ -2102,7 +2106,8 @@ public func FfiConverterTypeEventListener_lower(_ value: EventListener) -> UInt6
  *
  * `write` runs on whichever camera thread sends, while the camera holds its link lock: it
  * must not call the camera (feeding is fine, from any thread). Throw
- * `CameraError.LinkLost` when the device is gone; any other exception fails the request.
+ * `CameraException.LinkLost` (Swift: `CameraError.LinkLost`) when the device is gone; any
+ * other exception fails the request.
  * Every method may throw: an exception is an error value in Rust, never a crash.
  */
 public protocol Transport: AnyObject, Sendable {
@@ -2137,7 +2142,8 @@ public protocol Transport: AnyObject, Sendable {
  *
  * `write` runs on whichever camera thread sends, while the camera holds its link lock: it
  * must not call the camera (feeding is fine, from any thread). Throw
- * `CameraError.LinkLost` when the device is gone; any other exception fails the request.
+ * `CameraException.LinkLost` (Swift: `CameraError.LinkLost`) when the device is gone; any
+ * other exception fails the request.
  * Every method may throw: an exception is an error value in Rust, never a crash.
  */
 open class TransportImpl: Transport, @unchecked Sendable {
@@ -5009,7 +5015,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_openmvproto_uniffi_checksum_method_camera_version() != 20841) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_openmvproto_uniffi_checksum_method_camera_wait_frame() != 61555) {
+    if (uniffi_openmvproto_uniffi_checksum_method_camera_wait_frame() != 50435) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openmvproto_uniffi_checksum_method_camera_write() != 56914) {
@@ -5027,13 +5033,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_openmvproto_uniffi_checksum_method_camera_set_controls() != 50914) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_openmvproto_uniffi_checksum_method_bytefeed_is_open() != 49249) {
+    if (uniffi_openmvproto_uniffi_checksum_method_bytefeed_is_open() != 10113) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openmvproto_uniffi_checksum_method_bytefeed_link_lost() != 5965) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_openmvproto_uniffi_checksum_method_bytefeed_push() != 52800) {
+    if (uniffi_openmvproto_uniffi_checksum_method_bytefeed_push() != 62252) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openmvproto_uniffi_checksum_method_eventlistener_on_event() != 63136) {

@@ -7,8 +7,10 @@
  *   omv_fw_config_t cfg; omv_fw_config_default(&cfg);
  *   omv_fw_hooks_t hooks = { .write = uart_send };      // blocking transport write
  *   omv_fw_t *fw; omv_fw_init(storage.b, sizeof storage.b, &cfg, &hooks, &fw);
- *   omv_fw_stdout_register(fw, out_buf, sizeof out_buf);
- *   omv_fw_channel_register(fw, "config", &config_ops, &config_state);
+ *   omv_fw_stdin_register(fw, script_buf, sizeof script_buf);   // built-ins first:
+ *   omv_fw_stdout_register(fw, out_buf, sizeof out_buf);        // ids 1, 2 and 3
+ *   omv_fw_stream_register(fw, frame_buf, sizeof frame_buf);
+ *   omv_fw_channel_register(fw, "config", &config_ops, &config_state);   // id 4
  *   // UART RX interrupt: omv_fw_rx_push(fw, &byte, 1);
  *   for (;;) omv_fw_poll(fw, millis());
  * firmware/qemu-cam/cam.c is a complete example. */
@@ -24,8 +26,9 @@
 
 #if defined(OMV_FW_CONTROLS)
 // A value a field cannot take (wrong type, not an option, text or data too long, no such
-// field, or a name or option that is not UTF-8).
-#define OMV_FW_ERR_CONTROL -20
+// field, or a name or option that is not UTF-8). -13, after the device codes: the host
+// role's codes start at -20, so no two codes of this header share a value.
+#define OMV_FW_ERR_CONTROL -13
 #endif
 
 #if defined(OMV_FW_CONTROLS)
@@ -124,7 +127,7 @@
 // A configuration value out of range.
 #define OMV_FW_ERR_CONFIG -4
 
-// Not a handle returned by `omv_fw_init`.
+// Not a handle returned by `omv_fw_init` (or, for `omv_fw_host_*`, by `omv_fw_host_init`).
 #define OMV_FW_ERR_HANDLE -5
 
 // Called from inside a callback of the same instance.
@@ -151,61 +154,83 @@
 // Protocol status codes a channel callback returns (0 success; section 4 of PROTOCOL.md).
 #define OMV_FW_STATUS_SUCCESS 0
 
+// The operation failed; the host gets NAK FAILED (also what any unknown or negative result
+// becomes).
 #define OMV_FW_STATUS_FAILED 1
 
+// A request the channel refuses (bad offset, argument or operation): NAK INVALID.
 #define OMV_FW_STATUS_INVALID 2
 
+// The channel timed out: NAK TIMEOUT.
 #define OMV_FW_STATUS_TIMEOUT 3
 
+// Not now, the host may retry: NAK BUSY.
 #define OMV_FW_STATUS_BUSY 4
 
 // Capability flags (`omv_fw_config_t.caps`).
 #define OMV_FW_CAP_CRC 1
 
+// Requests must carry the engine's sequence number (else NAK SEQUENCE).
 #define OMV_FW_CAP_SEQ 2
 
+// The engine asks the host to ACK each packet it sends and retransmits until it does.
 #define OMV_FW_CAP_ACK 4
 
+// The engine may send events (`omv_fw_send_event`, stdout NOTIFYs, registrations).
 #define OMV_FW_CAP_EVENTS 8
 
 // Extra channel flags a static registration may add (the rest follow from the callbacks).
 #define OMV_FW_CHANNEL_EXEC (1 << 2)
 
+// The channel carries frames with the stream header (PROTOCOL.md 6.1).
 #define OMV_FW_CHANNEL_STREAM (1 << 4)
 
-// Fixed channel ids.
+// Fixed channel ids. A user channel takes the first free id from 1, so register the
+// built-ins first: a user channel registered before them takes their ids.
 #define OMV_FW_ID_STDIN 1
 
+// stdout, the script's output (`omv_fw_stdout_register`).
 #define OMV_FW_ID_STDOUT 2
 
+// stream, the latest frame (`omv_fw_stream_register`).
 #define OMV_FW_ID_STREAM 3
 
+// profile, for a C channel registered with `omv_fw_channel_register_static`.
 #define OMV_FW_ID_PROFILE 4
 
 // Event codes (PROTOCOL.md 5).
 #define OMV_FW_EVENT_NOTIFY 65535
 
+// System event (channel 0): a user channel was registered (queued by the engine).
 #define OMV_FW_EVENT_CHANNEL_REGISTERED 0
 
+// System event (channel 0): a user channel was unregistered (queued by the engine).
 #define OMV_FW_EVENT_CHANNEL_UNREGISTERED 1
 
+// System event (channel 0): the script ended and the protocol restarts; send it before
+// building the instance again, as the reference firmware does.
 #define OMV_FW_EVENT_SOFT_REBOOT 2
 
 // Stream pixel formats.
 #define OMV_FW_PIXFORMAT_GRAYSCALE 134348801
 
+// 2 bytes per pixel, a little-endian u16.
 #define OMV_FW_PIXFORMAT_RGB565 201523202
 
+// A JPEG file of the frame's size.
 #define OMV_FW_PIXFORMAT_JPEG 101056512
 
 // `omv_fw_stdin_take_command` results.
 #define OMV_FW_STDIN_NONE 0
 
+// The host asked to run the uploaded script.
 #define OMV_FW_STDIN_EXEC 1
 
+// The host asked to stop the running script.
 #define OMV_FW_STDIN_STOP 2
 
-// Default packet buffer; the device's max_payload is at most this minus 14.
+// Default packet buffer (the build's is set by the environment variable of that name); the
+// device's max_payload is at most the build's buffer minus 14.
 #define OMV_FW_PACKET_BUF 4096
 
 #if defined(OMV_FW_CONTROLS)
@@ -225,20 +250,23 @@ typedef struct omv_fw_t omv_fw_t;
 typedef struct {
   // Start-up capabilities, OMV_FW_CAP_* (restored by PROTO_SYNC).
   uint32_t caps;
-  // Largest payload, 50..=4082; 0 means 4082.
+  // Largest payload, 50 to the packet buffer minus 14 (4082 at the default 4096); 0 means
+  // that maximum.
   uint16_t max_payload;
-  // Largest fragment of a channel read; 0 means max_payload.
+  // Largest fragment of a channel read; 0 means max_payload. Fragments never exceed the
+  // transmit buffer minus 14 either (512 at the default `OMV_FW_TX_BUF`).
   uint16_t read_fragment_size;
   // Retransmissions of an unacknowledged packet before giving up.
   uint8_t retransmit_count;
   // First ACK timeout, doubled after each retransmission; at least 1.
   uint32_t retransmit_timeout_ms;
-  // A CHANNEL_LOCK within this time of the last one answers BUSY.
+  // A CHANNEL_LOCK within this many milliseconds of the last successful one answers BUSY
+  // (0: no limit).
   uint32_t lock_interval_ms;
 } omv_fw_config_t;
 
-// Writes `len` bytes to the transport; returns 0, or a negative value on failure (counted
-// as a transport error in PROTO_STATS).
+// Writes `len` bytes to the transport; returns 0, or a negative value on failure (the
+// device role counts it as a transport error in PROTO_STATS; the host role ignores it).
 typedef int32_t (*omv_fw_write_fn)(void *user, const uint8_t *data, size_t len);
 
 // Hardware CRC-16 of `len` bytes (poly 0xF94F, init 0xFFFF, MSB-first, no final xor).
@@ -251,26 +279,39 @@ typedef uint32_t (*omv_fw_crc32_fn)(void *user, const uint8_t *data, size_t len)
 typedef struct {
   // Required.
   omv_fw_write_fn write;
+  // Passed to `write`.
   void *write_user;
   // A hardware CRC unit: both or neither (then a software CRC with one 1 KiB table is
   // used; a build with the `hw-crc` feature has no software CRC and requires both).
   omv_fw_crc16_fn crc16;
+  // The CRC-32 of the same unit.
   omv_fw_crc32_fn crc32;
+  // Passed to `crc16` and `crc32`.
   void *crc_user;
 } omv_fw_hooks_t;
 
 // SYS_INFO fields (PROTOCOL.md 4.1).
 typedef struct {
+  // The CPU id (CPUID register on a Cortex-M).
   uint32_t cpu_id;
+  // The chip's unique device id.
   uint32_t dev_id[3];
   // VID << 16 | PID.
   uint32_t usb_id;
+  // Chip ids of the detected image sensors (0: none).
   uint32_t chip_id[3];
-  // `hw_caps[0]` bit 6 (hardware CRC) is set by the engine when CRC hooks are given.
+  // `hw_caps[0]` bits: 0 GPU, 1 NPU, 2 ISP, 3 video encoder, 4 JPEG encoder, 5 DRAM,
+  // 6 hardware CRC (set by the engine when CRC hooks are given), 7 PMU, 8-15 PMU event
+  // counters, 16 WiFi, 17 Bluetooth, 18 SD card, 19 Ethernet, 20 high-speed USB,
+  // 21 multi-core.
   uint32_t hw_caps[2];
+  // Flash size in KiB.
   uint32_t flash_kb;
+  // RAM size in KiB.
   uint32_t ram_kb;
+  // Frame buffer size in KiB.
   uint32_t framebuffer_kb;
+  // Stream buffer size in KiB.
   uint32_t stream_buffer_kb;
 } omv_fw_sys_info_t;
 
@@ -278,41 +319,55 @@ typedef struct {
 typedef struct {
   // 0 GC heap, 1 UMA pool.
   uint8_t kind;
+  // Pool flags, passed to the host as they are.
   uint16_t flags;
+  // Pool size in bytes.
   uint32_t total;
+  // Bytes in use.
   uint32_t used;
+  // Bytes free.
   uint32_t free;
+  // Bytes that stay allocated across scripts.
   uint32_t persistent;
+  // The most bytes in use so far.
   uint32_t peak;
 } omv_fw_memory_pool_t;
 
 // Board information and actions; copied by `omv_fw_set_board`.
 typedef struct {
+  // What SYS_INFO answers.
   omv_fw_sys_info_t info;
   // PROTO_VERSION bootloader and firmware (major, minor, patch); the protocol is the
   // engine's own, 1.0.2.
   uint8_t bootloader_version[3];
+  // The firmware's version (major, minor, patch).
   uint8_t firmware_version[3];
   // SYS_MEMORY: fills up to `max` pools, returns how many. NULL: no pools.
   size_t (*memory)(void *user, omv_fw_memory_pool_t *out, size_t max);
-  // SYS_RESET and SYS_BOOT (no answer is sent). NULL: ignored.
+  // SYS_RESET (no answer is sent). NULL: ignored.
   void (*reset)(void *user);
+  // SYS_BOOT: enter the bootloader (no answer is sent). NULL: ignored.
   void (*boot)(void *user);
+  // Passed to `memory`, `reset` and `boot`.
   void *user;
 } omv_fw_board_t;
 
-// A channel implemented in C. NULL entries are unsupported operations: READ follows from
-// `read` or `readp`, WRITE from `write`, LOCK from `lock`. Status results are
-// OMV_FW_STATUS_*. The table must stay valid while the channel is registered.
+// A channel implemented in C. NULL entries are unsupported operations (the host gets NAK
+// INVALID): READ follows from `read` or `readp`, WRITE from `write`, LOCK from `lock`;
+// except that a NULL `unlock` always succeeds and a NULL `poll` has nothing to report.
+// Status results are OMV_FW_STATUS_*. The table must stay valid while the channel is
+// registered.
 typedef struct {
   // Copies `len` bytes from `offset` into `buf`.
   int32_t (*read)(void *user, uint32_t offset, uint8_t *buf, size_t len);
   // Stores `len` bytes at `offset`.
   int32_t (*write)(void *user, uint32_t offset, const uint8_t *data, size_t len);
-  // Zero-copy read: a pointer to `len` bytes at `offset`, valid until the next call into
-  // the engine, or NULL (then `read` is tried).
+  // Lending read: a pointer to `len` bytes at `offset`, valid until the next call into the
+  // engine, or NULL (then `read` is tried). The engine copies them into its packet once,
+  // where `read` needs a copy out of the channel's storage first.
   const uint8_t *(*readp)(void *user, uint32_t offset, size_t len);
-  // Bytes available.
+  // Bytes the channel holds (CHANNEL_SIZE); reads past it are refused. NULL: no size, reads
+  // of any length are passed on.
   uint32_t (*size)(void *user);
   // Writes up to 4 dimensions into `dims`; returns how many (0: none).
   size_t (*shape)(void *user, uint32_t *dims);
@@ -328,13 +383,22 @@ typedef struct {
 
 // Link counters (PROTO_STATS) plus bytes the receive ring refused.
 typedef struct {
+  // Packets written through the write hook.
   uint32_t sent;
+  // Valid packets received.
   uint32_t received;
+  // Packets whose payload failed its CRC-32.
   uint32_t checksum_errors;
+  // Requests with another sequence number than expected.
   uint32_t sequence_errors;
+  // Packets sent again for want of an ACK.
   uint32_t retransmits;
+  // Failed writes of the write hook, plus one for each `omv_fw_poll` that found newly
+  // dropped receive bytes.
   uint32_t transport_errors;
+  // Events sent.
   uint32_t events_sent;
+  // Bytes `omv_fw_rx_push` could not queue (the ring was full).
   uint32_t rx_dropped;
 } omv_fw_stats_t;
 
@@ -346,15 +410,20 @@ typedef struct {
   bool locked;
   // ioctl STREAM_CTRL as the host set it.
   bool streaming;
+  // ioctl RAW_CTRL: the host wants raw frames rather than JPEG.
   bool raw;
+  // ioctl RAW_CFG: the raw frame width the host asked for.
   uint32_t raw_width;
+  // ioctl RAW_CFG: the raw frame height the host asked for.
   uint32_t raw_height;
+  // ioctl SOURCE: the sensor's chip id the host asked to stream from.
   uint32_t source;
 } omv_fw_stream_status_t;
 
 #if defined(OMV_FW_CONTROLS)
-// Called before the fields are encoded for the host (refresh live values), and after a host
-// write changed field `index`. Either may be NULL.
+// Called before the fields are encoded for the host (refresh live values), and after each
+// host write to field `index` that the field accepted, also one that left its value as it
+// was (a push button pressed twice). Either may be NULL.
 typedef struct {
   void (*on_read)(void *user, omv_fw_controls_t *ctl);
   void (*on_write)(void *user, omv_fw_controls_t *ctl, size_t index);
@@ -382,7 +451,8 @@ typedef struct {
   int32_t result;
   // With OMV_FW_HOST_NAK: the device's status (OMV_FW_STATUS_*).
   uint16_t nak_status;
-  // The request's opcode and channel (opcode 0 and channel 0 for a resync).
+  // The request's opcode and channel; opcode 0 and channel 0 for a resync, and for the
+  // request a resync aborted (OMV_FW_HOST_ABORTED).
   uint8_t opcode;
   uint8_t channel;
   // Answer bytes in the caller's buffer `data`.
@@ -445,8 +515,9 @@ size_t omv_fw_storage_size(void);
 size_t omv_fw_storage_align(void);
 
 // Builds an engine in `storage` (`size` bytes, aligned to `omv_fw_storage_align()`) and
-// returns its handle in `*out`. The engine is built in place in the storage: this call, like
-// `omv_fw_poll` and the others, needs about 1 KiB of stack.
+// returns its handle in `*out`. The engine is built in place in the storage: this call needs
+// under 128 B of stack, `omv_fw_poll` and the others under 1 KiB (measured in the emulated
+// cam, firmware/size/limits).
 //
 // # Safety
 // `storage` is valid for `size` bytes and reserved for the instance as long as the handle
@@ -495,7 +566,8 @@ int32_t omv_fw_channel_register_static(omv_fw_t *fw,
 int32_t omv_fw_channel_unregister(omv_fw_t *fw, uint8_t id);
 
 // Interrupt-safe (single producer): queues received bytes for the next `omv_fw_poll`.
-// Returns how many fit; the rest are dropped and counted as a transport error.
+// Returns how many fit; the rest are dropped, counted in `rx_dropped` byte by byte, and the
+// next `omv_fw_poll` counts one transport error for them.
 //
 // # Safety
 // `fw` is NULL or a live handle; `data` is NULL or valid for `len` bytes. Only one context
@@ -518,9 +590,11 @@ int32_t omv_fw_rx_space(omv_fw_t *fw);
 int32_t omv_fw_poll(omv_fw_t *fw, uint32_t now_ms);
 
 // Queues an event: channel 0 sends SYS_EVENT, others CHANNEL_EVENT; code
-// OMV_FW_EVENT_NOTIFY has no payload. `confirmed` asks the host to ACK it. A repeat of the
-// newest event still waiting on that channel is merged into it (OMV_FW_OK); each channel's
-// events reach the host in the order they were queued.
+// OMV_FW_EVENT_NOTIFY has no payload. `confirmed` asks the host to ACK it (only while the
+// host has the ack capability on). A repeat of the newest event still waiting on that
+// channel is merged into it (OMV_FW_OK; the waiting one's `confirmed` stands); each
+// channel's events reach the host in the order they were queued. Events still waiting when
+// the host turns events off are dropped.
 //
 // # Safety
 // `fw` is NULL or a live handle.
@@ -573,21 +647,24 @@ const uint8_t *omv_fw_stdin_script(omv_fw_t *fw, size_t *len);
 int32_t omv_fw_stdin_set_running(omv_fw_t *fw, bool running);
 
 // Appends text to stdout; returns the bytes taken (all; the oldest text is dropped when the
-// ring overflows). Sends NOTIFY when the ring is half full, and every 50 ms while it holds text.
+// ring overflows). Queues NOTIFY when this write fills the ring past half, as the reference
+// firmware; `omv_fw_poll` queues one every 50 ms while the ring holds text.
 //
 // # Safety
 // `fw` is NULL or a live handle; `data` is NULL or valid for `len` bytes.
 int32_t omv_fw_stdout_write(omv_fw_t *fw, const uint8_t *data, size_t len);
 
 // Room for the next frame's pixel data (capacity in `*cap`), or NULL while the host holds
-// the current frame. Taking it withdraws the current frame until `omv_fw_stream_publish`.
+// the current frame (or if stream is not registered, or its buffer is shorter than the
+// 32-byte frame header). Taking it withdraws the current frame until `omv_fw_stream_publish`.
 //
 // # Safety
 // `fw` is NULL or a live handle; `cap` is NULL or writable.
 uint8_t *omv_fw_stream_frame(omv_fw_t *fw, size_t *cap);
 
 // Publishes the frame whose `data_len` bytes were written into `omv_fw_stream_frame`'s
-// buffer, and queues the stream's NOTIFY event.
+// buffer, and queues the stream's NOTIFY event. OMV_FW_ERR_STATE if stream is not
+// registered, the host holds the current frame, or `data_len` exceeds the buffer.
 //
 // # Safety
 // `fw` is NULL or a live handle.
@@ -679,7 +756,9 @@ int32_t omv_fw_controls_add_pushbutton(omv_fw_controls_t *ctl, const char *name)
 
 #if defined(OMV_FW_CONTROLS)
 // A select or radio (`widget` OMV_FW_CONTROL_SELECT / _RADIO) of the NULL-terminated list
-// `options` (at most 32), `index` chosen.
+// `options` (at most 32), `index` chosen. The list is kept in spare field slots of the
+// storage (each slot holds a few options), so fewer than `max_fields` fields may then fit
+// (OMV_FW_ERR_FULL); a refused choice takes none.
 //
 // # Safety
 // `ctl` NULL or live; `name` and `options` (the array and its strings) static.
@@ -894,8 +973,10 @@ int32_t omv_fw_host_init(void *storage,
 #endif
 
 #if defined(OMV_FW_HOST)
-// Resynchronises with the device (PROTO_SYNC, GET_CAPS, SET_CAPS from the configured wish);
-// aborts a request in flight. Completes with result 0, opcode 0.
+// Resynchronises with the device (PROTO_SYNC, GET_CAPS, SET_CAPS from the configured wish).
+// A request in flight completes first, with OMV_FW_HOST_ABORTED; then the resync completes
+// (opcode 0): 0 once the link is set up, else OMV_FW_HOST_TIMEOUT, _NAK or _BAD_CAPS. Each
+// `omv_fw_host_poll` delivers one completion.
 //
 // # Safety
 // `h` is NULL or a live handle.
@@ -957,8 +1038,10 @@ int32_t omv_fw_host_read(omv_fw_host_t *h,
 #endif
 
 #if defined(OMV_FW_HOST)
-// CHANNEL_WRITE of `len` bytes at `offset` (at most `omv_fw_host_max_payload() - 8`; copied
-// before returning). Uses about that many bytes of stack.
+// CHANNEL_WRITE of `len` bytes at `offset` (copied before returning): at most the link's
+// payload (`omv_fw_host_link_max_payload()`, set by the resync, never above
+// `omv_fw_host_max_payload()`) minus 8, else OMV_FW_ERR_SIZE. Uses about that many bytes of
+// stack.
 //
 // # Safety
 // `h` NULL or live; `data` NULL or valid for `len` bytes.
@@ -1009,7 +1092,8 @@ int32_t omv_fw_host_input(omv_fw_host_t *h, const uint8_t *data, size_t len);
 #if defined(OMV_FW_HOST)
 // Advances the clock to `now_ms`, fails a request whose deadline passed, then calls
 // `on_event` for each event received and `on_complete` for a finished request (outside the
-// instance: they may start requests). Returns the number of callbacks made.
+// instance: they may start requests). Returns the number of events and completions taken,
+// whether or not their callback is set.
 //
 // # Safety
 // `h` is NULL or a live handle; the callbacks follow their contracts.
@@ -1017,7 +1101,9 @@ int32_t omv_fw_host_poll(omv_fw_host_t *h, uint32_t now_ms);
 #endif
 
 #if defined(OMV_FW_HOST)
-// 1 while a request (or resync) is in flight, 0 if not, < 0 on a bad handle.
+// 1 while a request (or resync) is in flight, 0 if not, < 0 on a bad handle. 0 comes as
+// soon as the answer is in, before `omv_fw_host_poll` delivers it: start the next request
+// from `on_complete` or after that poll, or the undelivered completion is lost.
 //
 // # Safety
 // `h` is NULL or a live handle.

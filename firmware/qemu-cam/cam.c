@@ -8,7 +8,7 @@
  *             A new frame is produced whenever the previous one was released (the host
  *             unlocked it, or a SYNC did), whether or not streaming is enabled, so a host can
  *             lock and read without any ioctl; frame numbers count produced frames from 0.
- *   5 config  user channel (C vtable): holds exactly the bytes last written (up to 32 KiB),
+ *   4 config  user channel (C vtable): holds exactly the bytes last written (up to 32 KiB),
  *             written in pieces by offset; a write at offset 0 starts over.
  * SYS_RESET resets the core (AIRCR.SYSRESETREQ); SYS_BOOT ends QEMU with exit status 0,
  * which the test uses to stop the emulation cleanly. */

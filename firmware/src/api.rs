@@ -91,8 +91,9 @@ pub extern "C" fn omv_fw_storage_align() -> usize {
 }
 
 /// Builds an engine in `storage` (`size` bytes, aligned to `omv_fw_storage_align()`) and
-/// returns its handle in `*out`. The engine is built in place in the storage: this call, like
-/// `omv_fw_poll` and the others, needs about 1 KiB of stack.
+/// returns its handle in `*out`. The engine is built in place in the storage: this call needs
+/// under 128 B of stack, `omv_fw_poll` and the others under 1 KiB (measured in the emulated
+/// cam, firmware/size/limits).
 ///
 /// # Safety
 /// `storage` is valid for `size` bytes and reserved for the instance as long as the handle
@@ -215,7 +216,8 @@ pub unsafe extern "C" fn omv_fw_channel_unregister(fw: *mut Instance, id: u8) ->
 }
 
 /// Interrupt-safe (single producer): queues received bytes for the next `omv_fw_poll`.
-/// Returns how many fit; the rest are dropped and counted as a transport error.
+/// Returns how many fit; the rest are dropped, counted in `rx_dropped` byte by byte, and the
+/// next `omv_fw_poll` counts one transport error for them.
 ///
 /// # Safety
 /// `fw` is NULL or a live handle; `data` is NULL or valid for `len` bytes. Only one context
@@ -268,9 +270,11 @@ pub unsafe extern "C" fn omv_fw_poll(fw: *mut Instance, now_ms: u32) -> i32 {
 }
 
 /// Queues an event: channel 0 sends SYS_EVENT, others CHANNEL_EVENT; code
-/// OMV_FW_EVENT_NOTIFY has no payload. `confirmed` asks the host to ACK it. A repeat of the
-/// newest event still waiting on that channel is merged into it (OMV_FW_OK); each channel's
-/// events reach the host in the order they were queued.
+/// OMV_FW_EVENT_NOTIFY has no payload. `confirmed` asks the host to ACK it (only while the
+/// host has the ack capability on). A repeat of the newest event still waiting on that
+/// channel is merged into it (OMV_FW_OK; the waiting one's `confirmed` stands); each
+/// channel's events reach the host in the order they were queued. Events still waiting when
+/// the host turns events off are dropped.
 ///
 /// # Safety
 /// `fw` is NULL or a live handle.

@@ -120,7 +120,8 @@ pub unsafe extern "C" fn omv_fw_stdin_set_running(fw: *mut Instance, running: bo
 }
 
 /// Appends text to stdout; returns the bytes taken (all; the oldest text is dropped when the
-/// ring overflows). Sends NOTIFY when the ring is half full, and every 50 ms while it holds text.
+/// ring overflows). Queues NOTIFY when this write fills the ring past half, as the reference
+/// firmware; `omv_fw_poll` queues one every 50 ms while the ring holds text.
 ///
 /// # Safety
 /// `fw` is NULL or a live handle; `data` is NULL or valid for `len` bytes.
@@ -135,8 +136,9 @@ pub unsafe extern "C" fn omv_fw_stdout_write(fw: *mut Instance, data: *const u8,
     unsafe {
         with(fw, |c| {
             let Some(s) = c.stdout() else { return OMV_FW_ERR_STATE };
+            let was_half_full = s.half_full();
             s.push(text);
-            if s.half_full() {
+            if s.half_full() && !was_half_full {
                 c.stdout_notify();
             }
             len.min(i32::MAX as usize) as i32
@@ -145,7 +147,8 @@ pub unsafe extern "C" fn omv_fw_stdout_write(fw: *mut Instance, data: *const u8,
 }
 
 /// Room for the next frame's pixel data (capacity in `*cap`), or NULL while the host holds
-/// the current frame. Taking it withdraws the current frame until `omv_fw_stream_publish`.
+/// the current frame (or if stream is not registered, or its buffer is shorter than the
+/// 32-byte frame header). Taking it withdraws the current frame until `omv_fw_stream_publish`.
 ///
 /// # Safety
 /// `fw` is NULL or a live handle; `cap` is NULL or writable.
@@ -168,7 +171,8 @@ pub unsafe extern "C" fn omv_fw_stream_frame(fw: *mut Instance, cap: *mut usize)
 }
 
 /// Publishes the frame whose `data_len` bytes were written into `omv_fw_stream_frame`'s
-/// buffer, and queues the stream's NOTIFY event.
+/// buffer, and queues the stream's NOTIFY event. OMV_FW_ERR_STATE if stream is not
+/// registered, the host holds the current frame, or `data_len` exceeds the buffer.
 ///
 /// # Safety
 /// `fw` is NULL or a live handle.

@@ -33,8 +33,9 @@ use crate::types::{
 };
 
 /// A value a field cannot take (wrong type, not an option, text or data too long, no such
-/// field, or a name or option that is not UTF-8).
-pub const OMV_FW_ERR_CONTROL: i32 = -20;
+/// field, or a name or option that is not UTF-8). -13, after the device codes: the host
+/// role's codes start at -20, so no two codes of this header share a value.
+pub const OMV_FW_ERR_CONTROL: i32 = -13;
 
 /// Widget of `omv_fw_controls_add_range`.
 pub const OMV_FW_CONTROL_SLIDER: u8 = 0;
@@ -50,8 +51,9 @@ pub const OMV_FW_CONTROL_LABEL_TEXT: u8 = 2;
 /// Longest option list of a select or radio.
 const MAX_OPTIONS: usize = 32;
 
-/// Called before the fields are encoded for the host (refresh live values), and after a host
-/// write changed field `index`. Either may be NULL.
+/// Called before the fields are encoded for the host (refresh live values), and after each
+/// host write to field `index` that the field accepted, also one that left its value as it
+/// was (a push button pressed twice). Either may be NULL.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct ControlsHooks {
@@ -332,7 +334,9 @@ pub unsafe extern "C" fn omv_fw_controls_add_pushbutton(ctl: *mut Controls, name
 }
 
 /// A select or radio (`widget` OMV_FW_CONTROL_SELECT / _RADIO) of the NULL-terminated list
-/// `options` (at most 32), `index` chosen.
+/// `options` (at most 32), `index` chosen. The list is kept in spare field slots of the
+/// storage (each slot holds a few options), so fewer than `max_fields` fields may then fit
+/// (OMV_FW_ERR_FULL); a refused choice takes none.
 ///
 /// # Safety
 /// `ctl` NULL or live; `name` and `options` (the array and its strings) static.
@@ -352,6 +356,19 @@ pub unsafe extern "C" fn omv_fw_controls_add_choice(
     if options.is_null() {
         return OMV_FW_ERR_NULL;
     }
+    // Every check `add` makes, before the option list takes its slots: a refused field must
+    // leave the capacity as it was.
+    if c.channel.is_some() {
+        return OMV_FW_ERR_STATE;
+    }
+    if !matches!(widget, OMV_FW_CONTROL_SELECT | OMV_FW_CONTROL_RADIO) {
+        return OMV_FW_ERR_CONTROL;
+    }
+    // SAFETY: caller contract: NULL or a static NUL-terminated string.
+    let name = match unsafe { text(name) } {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
     let mut n = 0;
     // SAFETY: the list is NULL-terminated (caller contract); at most MAX_OPTIONS + 1 are read.
     while n <= MAX_OPTIONS && !unsafe { *options.add(n) }.is_null() {
@@ -391,12 +408,10 @@ pub unsafe extern "C" fn omv_fw_controls_add_choice(
     // SAFETY: caller contract.
     unsafe {
         add(ctl, || {
-            let name = text(name)?;
-            match widget {
-                OMV_FW_CONTROL_SELECT => Ok(Field::select(name, list, index)),
-                OMV_FW_CONTROL_RADIO => Ok(Field::radio(name, list, index)),
-                _ => Err(OMV_FW_ERR_CONTROL),
-            }
+            Ok(match widget {
+                OMV_FW_CONTROL_SELECT => Field::select(name, list, index),
+                _ => Field::radio(name, list, index),
+            })
         })
     }
 }
@@ -900,6 +915,15 @@ mod tests {
                 1
             );
             assert_eq!(omv_fw_controls_add_toggle(ctl, cs!("mirror"), false), 2);
+            // Refused choices take none of the slots their option list would use.
+            for _ in 0..20 {
+                assert_eq!(omv_fw_controls_add_choice(ctl, cs!("bad"), 99, opts.as_ptr(), 1), OMV_FW_ERR_CONTROL);
+                let no_name = core::ptr::null();
+                assert_eq!(
+                    omv_fw_controls_add_choice(ctl, no_name, OMV_FW_CONTROL_RADIO, opts.as_ptr(), 1),
+                    OMV_FW_ERR_NULL
+                );
+            }
             assert_eq!(omv_fw_controls_add_choice(ctl, cs!("pat"), OMV_FW_CONTROL_RADIO, opts.as_ptr(), 1), 3);
             assert_eq!(omv_fw_controls_add_text(ctl, cs!("note"), OMV_FW_CONTROL_LINEEDIT, note.as_mut_ptr(), 16), 4);
             assert_eq!(omv_fw_controls_add_pushbutton(ctl, cs!("go")), 5);

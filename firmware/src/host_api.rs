@@ -58,7 +58,8 @@ pub struct HostResult {
     pub result: i32,
     /// With OMV_FW_HOST_NAK: the device's status (OMV_FW_STATUS_*).
     pub nak_status: u16,
-    /// The request's opcode and channel (opcode 0 and channel 0 for a resync).
+    /// The request's opcode and channel; opcode 0 and channel 0 for a resync, and for the
+    /// request a resync aborted (OMV_FW_HOST_ABORTED).
     pub opcode: u8,
     pub channel: u8,
     /// Answer bytes in the caller's buffer `data`.
@@ -215,8 +216,10 @@ unsafe fn bytes<'a>(p: *const u8, len: usize) -> Result<&'a [u8], i32> {
     }
 }
 
-/// Resynchronises with the device (PROTO_SYNC, GET_CAPS, SET_CAPS from the configured wish);
-/// aborts a request in flight. Completes with result 0, opcode 0.
+/// Resynchronises with the device (PROTO_SYNC, GET_CAPS, SET_CAPS from the configured wish).
+/// A request in flight completes first, with OMV_FW_HOST_ABORTED; then the resync completes
+/// (opcode 0): 0 once the link is set up, else OMV_FW_HOST_TIMEOUT, _NAK or _BAD_CAPS. Each
+/// `omv_fw_host_poll` delivers one completion.
 ///
 /// # Safety
 /// `h` is NULL or a live handle.
@@ -314,8 +317,10 @@ pub unsafe extern "C" fn omv_fw_host_read(
     unsafe { start(h, Opcode::CHANNEL_READ, channel, &p, length as usize, answer, cap) }
 }
 
-/// CHANNEL_WRITE of `len` bytes at `offset` (at most `omv_fw_host_max_payload() - 8`; copied
-/// before returning). Uses about that many bytes of stack.
+/// CHANNEL_WRITE of `len` bytes at `offset` (copied before returning): at most the link's
+/// payload (`omv_fw_host_link_max_payload()`, set by the resync, never above
+/// `omv_fw_host_max_payload()`) minus 8, else OMV_FW_ERR_SIZE. Uses about that many bytes of
+/// stack.
 ///
 /// # Safety
 /// `h` NULL or live; `data` NULL or valid for `len` bytes.
@@ -431,7 +436,8 @@ fn status_code(s: Status) -> u16 {
 
 /// Advances the clock to `now_ms`, fails a request whose deadline passed, then calls
 /// `on_event` for each event received and `on_complete` for a finished request (outside the
-/// instance: they may start requests). Returns the number of callbacks made.
+/// instance: they may start requests). Returns the number of events and completions taken,
+/// whether or not their callback is set.
 ///
 /// # Safety
 /// `h` is NULL or a live handle; the callbacks follow their contracts.
@@ -500,7 +506,9 @@ pub unsafe extern "C" fn omv_fw_host_poll(h: *mut HostInstance, now_ms: u32) -> 
     calls
 }
 
-/// 1 while a request (or resync) is in flight, 0 if not, < 0 on a bad handle.
+/// 1 while a request (or resync) is in flight, 0 if not, < 0 on a bad handle. 0 comes as
+/// soon as the answer is in, before `omv_fw_host_poll` delivers it: start the next request
+/// from `on_complete` or after that poll, or the undelivered completion is lost.
 ///
 /// # Safety
 /// `h` is NULL or a live handle.

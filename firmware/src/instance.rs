@@ -73,10 +73,14 @@ pub(crate) struct Engine {
 pub const STORAGE_SIZE: usize = size_of::<Instance>();
 pub const STORAGE_ALIGN: usize = align_of::<Instance>();
 
+/// The largest max_payload the packet buffer holds (a length field is a u16).
+const MAX_PAYLOAD_LIMIT: u16 =
+    if max_payload_for(PACKET_BUF) > u16::MAX as usize { u16::MAX } else { max_payload_for(PACKET_BUF) as u16 };
+
 /// The engine settings a C configuration asks for.
 pub fn device_config(c: &Config) -> Result<DeviceConfig, i32> {
     let flags = CapFlags::from_bits(c.caps).ok_or(OMV_FW_ERR_CONFIG)?;
-    let limit = max_payload_for(PACKET_BUF) as u16;
+    let limit = MAX_PAYLOAD_LIMIT;
     let max_payload = if c.max_payload == 0 { limit } else { c.max_payload };
     if !(MIN_MAX_PAYLOAD..=limit).contains(&max_payload) || c.retransmit_timeout_ms == 0 {
         return Err(OMV_FW_ERR_CONFIG);
@@ -94,7 +98,8 @@ pub fn default_config() -> Config {
     let d = DeviceConfig::default();
     Config {
         caps: d.caps.flags.bits(),
-        max_payload: d.caps.max_payload,
+        // The reference firmware's 4082, or less when the build's packet buffer is smaller.
+        max_payload: d.caps.max_payload.min(MAX_PAYLOAD_LIMIT),
         read_fragment_size: 512,
         retransmit_count: d.retransmit.retries,
         retransmit_timeout_ms: d.retransmit.timeout_ms,
@@ -431,5 +436,51 @@ impl Engine {
                 self.device.note_transport_error();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{omv_fw_config_default, omv_fw_init};
+    use core::ptr::null_mut;
+
+    unsafe extern "C" fn sink(_: *mut c_void, _: *const u8, _: usize) -> i32 {
+        0
+    }
+
+    #[cfg(feature = "hw-crc")]
+    unsafe extern "C" fn crc16(_: *mut c_void, _: *const u8, _: usize) -> u16 {
+        0
+    }
+
+    #[cfg(feature = "hw-crc")]
+    unsafe extern "C" fn crc32(_: *mut c_void, _: *const u8, _: usize) -> u32 {
+        0
+    }
+
+    /// The defaults C gets are ones `omv_fw_init` takes, whatever the build's sizes:
+    /// firmware/test.sh also runs this in a build with a 1 KiB packet buffer.
+    #[test]
+    fn the_default_config_initialises_in_this_build() {
+        #[repr(C, align(16))]
+        struct Storage([u8; STORAGE_SIZE]);
+        const _: () = assert!(STORAGE_ALIGN <= 16);
+        let mut st = std::boxed::Box::new(Storage([0; STORAGE_SIZE]));
+        let mut cfg = MaybeUninit::<Config>::uninit();
+        #[cfg(not(feature = "hw-crc"))]
+        let (c16, c32) = (None, None);
+        #[cfg(feature = "hw-crc")]
+        let (c16, c32) = (Some(crc16 as _), Some(crc32 as _));
+        let hooks = Hooks { write: Some(sink), write_user: null_mut(), crc16: c16, crc32: c32, crc_user: null_mut() };
+        let mut fw = null_mut();
+        // SAFETY: every pointer is to a live local; the storage outlives the handle's use.
+        unsafe {
+            assert_eq!(omv_fw_config_default(cfg.as_mut_ptr()), OMV_FW_OK);
+            let cfg = cfg.assume_init();
+            assert_eq!(usize::from(cfg.max_payload), (PACKET_BUF - 14).min(4082));
+            assert_eq!(omv_fw_init(st.0.as_mut_ptr().cast(), STORAGE_SIZE, &cfg, &hooks, &mut fw), OMV_FW_OK);
+        }
+        assert!(!fw.is_null());
     }
 }

@@ -613,6 +613,25 @@ static void test_builtins_and_events(host_t *h)
     put32(p + 4, 5);
     CHECK_EQ(request(h, 2, OP_READ, p, 8, out, &n, NULL), 0);
     CHECK(n == 5 && memcmp(out, "hello", 5) == 0);
+    /* NOTIFY when a write fills the 256-byte ring past half, once, as the firmware: the
+     * next write within the 50 ms period sends none. */
+    uint8_t text[100];
+    memset(text, 'a', sizeof text);
+    CHECK_EQ(omv_fw_stdout_write(fw, text, 100), 100);
+    h->events = 0;
+    drain_events(h);
+    CHECK_EQ(h->events, 0);
+    CHECK_EQ(omv_fw_stdout_write(fw, text, 40), 40);
+    drain_events(h);
+    CHECK_EQ(h->events, 1);
+    CHECK(h->ev_chan == 2 && h->ev_code == 0xFFFF);
+    CHECK_EQ(omv_fw_stdout_write(fw, text, 10), 10);
+    drain_events(h);
+    CHECK_EQ(h->events, 1);
+    put32(p, 0);
+    put32(p + 4, 150);
+    CHECK_EQ(request(h, 2, OP_READ, p, 8, out, &n, NULL), 0);
+    CHECK_EQ(n, 150);
 
     /* stdin: upload, EXEC (no argument bytes allowed), command taken by the cam. */
     static uint8_t script[64];

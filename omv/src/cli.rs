@@ -274,6 +274,9 @@ pub struct VcamArgs {
     /// serves TCP on the address of --tcp (default 127.0.0.1:0, any free port).
     #[arg(long, value_name = "LINK", conflicts_with = "tcp")]
     pub pty: Option<PathBuf>,
+    /// Serve a non-loopback --tcp address although EXEC runs any script a peer sends.
+    #[arg(long)]
+    pub allow_remote_exec: bool,
     #[command(flatten)]
     pub cam: VcamOptions,
 }

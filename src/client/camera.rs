@@ -386,16 +386,24 @@ impl Camera {
     }
 
     /// The script output the cam holds (consumed by the read); empty when there is none.
+    /// Bytes that are not UTF-8 become U+FFFD.
     pub fn read_stdout(&self) -> Result<String> {
+        self.read_stdout_bytes().map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// [`Camera::read_stdout`] as the bytes the cam sent, for a caller that decodes them
+    /// itself. Never repeated after a recovery, as the read consumes
+    /// ([`Error::OutcomeUnknown`] when its answer was lost).
+    pub fn read_stdout_bytes(&self) -> Result<Vec<u8>> {
         self.op(|sh, s| {
             let id = sh.channel_by_name(s, "stdout")?;
             match size_in(sh, s, id)? {
-                0 => Ok(String::new()),
+                0 => Ok(Vec::new()),
                 n => {
                     // The read consumes: never repeated, so text is neither lost nor doubled
                     // by a retry (a lost answer is reported as outcome-unknown).
                     s.committed = Some("read_stdout");
-                    Ok(String::from_utf8_lossy(&read_in(sh, s, id, 0, n)?).into_owned())
+                    read_in(sh, s, id, 0, n)
                 }
             }
         })

@@ -12,14 +12,18 @@ use log::{info, warn};
 use openmvproto::device::Board;
 use openmvproto::framing::payload::{HwCaps, MemoryEntry, Semver, SysInfo, Version};
 
-/// USB vendor id (OpenMV) and this cam's product id.
+/// USB vendor id: OpenMV's.
 pub const USB_VID: u16 = 0x37C5;
+/// USB product id of the virtual cam, this project's pick; SYS_INFO's usb_id is
+/// `USB_VID << 16 | USB_PID`.
 pub const USB_PID: u16 = 0x9204;
 /// ARM Cortex-M7 r1p2 (the SCB CPUID register of an STM32H7).
 pub const CPU_ID: u32 = 0x411F_C272;
 /// OV5640's chip id.
 pub const SENSOR_CHIP_ID: u32 = 0x5640;
+/// Firmware version in PROTO_VERSION: 5.0.0, the release whose life cycle the cam follows.
 pub const FIRMWARE: Semver = Semver(5, 0, 0);
+/// Bootloader version in PROTO_VERSION.
 pub const BOOTLOADER: Semver = Semver(4, 0, 1);
 
 const GC_HEAP: u32 = 4 << 20;
@@ -28,7 +32,9 @@ const UMA_POOL: u32 = 16 << 20;
 /// What the host asked for with SYS_RESET or SYS_BOOT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResetKind {
+    /// SYS_RESET: the cam restarts (new engine, channels cleared, script stopped).
     Reset,
+    /// SYS_BOOT: a virtual cam has no bootloader, so it restarts as on SYS_RESET.
     Boot,
 }
 

@@ -26,6 +26,7 @@ impl ConfigChannel {
     /// Values up to this many bytes are accepted by default: 4 MiB.
     pub const DEFAULT_CAP: usize = 4 << 20;
 
+    /// An empty channel accepting values of up to [`ConfigChannel::DEFAULT_CAP`] bytes.
     pub fn new() -> Self {
         Self::with_cap(Self::DEFAULT_CAP)
     }
@@ -40,6 +41,7 @@ impl ConfigChannel {
         &self.value
     }
 
+    /// Largest value it accepts, in bytes; a write past it is refused with FAILED.
     pub fn cap(&self) -> usize {
         self.cap
     }

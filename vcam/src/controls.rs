@@ -27,7 +27,9 @@ use openmvproto::controls::{DepthShape, Number, Range, WaveformRef};
 use super::frames::FrameFormat;
 use super::Options;
 
+/// Choices of the `pattern` select, by index ([`Settings::pattern`]).
 pub const PATTERNS: [&str; 3] = ["gradient", "checkers", "solid"];
+/// Choices of the `shade` radio; index 1 sets [`Settings::inverted`].
 pub const SHADES: [&str; 2] = ["normal", "inverted"];
 /// Brightness samples kept for the waveform.
 const WAVE_LEN: usize = 64;
@@ -101,16 +103,24 @@ impl ControlsHandler for Live {
 /// The settings one frame is made with, read from the fields.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Settings {
+    /// 0: off; else pixels whose gray level (RGB565: luma) is at or above it become white,
+    /// the rest black.
     pub threshold: u8,
+    /// The region kept, `(x, y, w, h)` in pixels; pixels outside it become black.
     pub roi: (u32, u32, u32, u32),
+    /// Left and right swapped.
     pub mirror: bool,
+    /// Index into [`PATTERNS`]: 1 checkers (8 x 8 px squares, moving every 8 frames), 2 solid
+    /// gray 128; 0 or any other value leaves the rendered gradient.
     pub pattern: usize,
+    /// Every pixel's bits flipped (`shade` is `inverted`).
     pub inverted: bool,
 }
 
 /// The channel and what it applies to frames.
 #[derive(Debug)]
 pub struct VcamControls {
+    /// The `controls` channel (id 6 in the serve loop), with the fields of the module's table.
     pub channel: ControlsChannel<'static, Live>,
     format: FrameFormat,
     frames: u64,
@@ -121,6 +131,8 @@ fn int(v: i64) -> Number {
 }
 
 impl VcamControls {
+    /// Controls for `opts.width` x `opts.height` frames in `opts.format`, all at their defaults
+    /// (region: the whole frame); the brightness waveform's sample period is 1 / `opts.fps` s.
     pub fn new(opts: &Options) -> Self {
         let (w, h) = (i64::from(opts.width), i64::from(opts.height));
         let spin = |max: i64| Range { min: int(0), max: int(max), step: int(1) };
@@ -163,6 +175,7 @@ impl VcamControls {
         VcamControls { channel, format: opts.format, frames: 0 }
     }
 
+    /// The settings now in the fields; a field that is missing or holds no number counts as 0.
     pub fn settings(&self) -> Settings {
         let c = &self.channel;
         let num = |n: &str| c.field(n).and_then(|f| f.as_number()).map_or(0, |n| n.as_f64() as i64);

@@ -23,13 +23,17 @@ const JPEG_MAX_SIDE: u32 = 65_535;
 /// What the stream channel carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum FrameFormat {
+    /// 1 byte per pixel: (x + y + n) mod 256 ([`gray_pixel`]). The default.
     #[default]
     Grayscale,
+    /// 2 bytes per pixel, a little-endian u16 ([`rgb565_pixel`]).
     Rgb565,
+    /// The grayscale frame, JPEG-encoded at quality [`JPEG_QUALITY`]; the length varies.
     Jpeg,
 }
 
 impl FrameFormat {
+    /// The [`PixFormat`] the stream frame header carries.
     pub fn pixformat(self) -> PixFormat {
         match self {
             FrameFormat::Grayscale => PixFormat::GRAYSCALE,
@@ -118,9 +122,12 @@ fn render_rgb565(out: &mut [u8], width: u32, height: u32, n: u64) {
 pub enum RenderError {
     /// The frame buffer is too small for this frame.
     TooLarge {
+        /// Bytes the frame needs.
         need: usize,
+        /// Bytes the buffer holds.
         have: usize,
     },
+    /// The JPEG encoder failed.
     Jpeg(image::ImageError),
 }
 
@@ -149,14 +156,17 @@ pub struct FrameGen {
 }
 
 impl FrameGen {
+    /// Renders `width` x `height` frames in `format`, starting at frame 0.
     pub fn new(format: FrameFormat, width: u32, height: u32) -> Self {
         FrameGen { format, width, height, next: 0, gray: Vec::new(), encoded: Vec::new() }
     }
 
+    /// The format it renders.
     pub fn format(&self) -> FrameFormat {
         self.format
     }
 
+    /// Frame size in pixels: (width, height).
     pub fn size(&self) -> (u32, u32) {
         (self.width, self.height)
     }

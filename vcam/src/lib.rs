@@ -35,6 +35,8 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod board;
 mod config;
 pub mod controls;
@@ -77,8 +79,12 @@ pub const MAX_FRAME_BUFFER: usize = 256 << 20;
 /// How the virtual cam behaves. `Default` is what `omv-vcam` does without options.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
+    /// Frame width in pixels, at least 1 (default 320).
     pub width: u32,
+    /// Frame height in pixels, at least 1 (default 240).
     pub height: u32,
+    /// Pixel format of the stream frames (default GRAYSCALE). Header plus the largest frame of
+    /// this size and format must fit in [`MAX_FRAME_BUFFER`].
     pub format: FrameFormat,
     /// Frames per second while streaming (also written into each frame's header).
     pub fps: f32,
@@ -147,14 +153,18 @@ impl Options {
         if self.exec_cmd.split_whitespace().next().is_none() {
             return Err(invalid("empty script interpreter command".into()));
         }
-        if self.rtx_timeout.is_zero() {
-            return Err(invalid("the retransmit timeout must be above 0".into()));
+        // The engine counts whole milliseconds: less would retransmit at once.
+        if self.rtx_timeout < Duration::from_millis(1) {
+            return Err(invalid("the retransmit timeout must be at least 1 ms".into()));
         }
         if self.fragment == 0 {
             return Err(invalid("the read fragment size must be at least 1".into()));
         }
         if self.stdout_size < 64 || self.script_max == 0 {
             return Err(invalid("stdout needs at least 64 bytes and stdin at least 1".into()));
+        }
+        if self.config_cap == 0 {
+            return Err(invalid("the config channel needs at least 1 byte".into()));
         }
         Ok(())
     }
@@ -167,39 +177,49 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// Frame size in pixels ([`Options::width`], [`Options::height`]); both at least 1.
     pub fn size(mut self, width: u32, height: u32) -> Self {
         self.opts.width = width;
         self.opts.height = height;
         self
     }
+    /// Pixel format of the frames ([`Options::format`]).
     pub fn format(mut self, format: FrameFormat) -> Self {
         self.opts.format = format;
         self
     }
+    /// Frames per second while streaming, 0.01 to 10000 ([`Options::fps`]).
     pub fn fps(mut self, fps: f32) -> Self {
         self.opts.fps = fps;
         self
     }
+    /// Interpreter for EXEC, split at whitespace ([`Options::exec_cmd`]).
     pub fn exec_cmd(mut self, cmd: impl Into<String>) -> Self {
         self.opts.exec_cmd = cmd.into();
         self
     }
+    /// The engine's first ACK timeout, above 0 ([`Options::rtx_timeout`]).
     pub fn rtx_timeout(mut self, t: Duration) -> Self {
         self.opts.rtx_timeout = t;
         self
     }
+    /// Largest fragment of a channel read in bytes, at least 1 ([`Options::fragment`]).
     pub fn fragment(mut self, bytes: u16) -> Self {
         self.opts.fragment = bytes;
         self
     }
+    /// CHANNEL_LOCK within this time of the last successful lock answers BUSY
+    /// ([`Options::lock_interval`]).
     pub fn lock_interval(mut self, t: Duration) -> Self {
         self.opts.lock_interval = t;
         self
     }
+    /// Bytes of the stdout ring, at least 64 ([`Options::stdout_size`]).
     pub fn stdout_size(mut self, bytes: usize) -> Self {
         self.opts.stdout_size = bytes;
         self
     }
+    /// Largest value of the config channel in bytes ([`Options::config_cap`]).
     pub fn config_cap(mut self, bytes: usize) -> Self {
         self.opts.config_cap = bytes;
         self
@@ -215,6 +235,8 @@ impl Builder {
         self
     }
 
+    /// Makes the cam; `Err` (InvalidInput, naming the option) if [`Options::validate`] refuses
+    /// the options.
     pub fn build(self) -> io::Result<VirtualCam> {
         VirtualCam::new(self.opts)
     }
@@ -241,12 +263,16 @@ impl Builder {
 pub struct StopToken(Arc<AtomicBool>);
 
 impl StopToken {
+    /// A token not stopped yet.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Asks the cam to stop; the serve loop sees it at its next turn (a few ms on the built-in
+    /// links). It stays set.
     pub fn stop(&self) {
         self.0.store(true, Ordering::Relaxed);
     }
+    /// Whether [`StopToken::stop`] was called on this token or a clone of it.
     pub fn is_stopped(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
@@ -259,15 +285,18 @@ pub struct VirtualCam {
 }
 
 impl VirtualCam {
+    /// A [`Builder`] with the default [`Options`].
     pub fn builder() -> Builder {
         Builder::default()
     }
 
+    /// A cam running with `opts`; `Err` (InvalidInput) if [`Options::validate`] refuses them.
     pub fn new(opts: Options) -> io::Result<Self> {
         opts.validate()?;
         Ok(VirtualCam { opts })
     }
 
+    /// The options it runs with.
     pub fn options(&self) -> &Options {
         &self.opts
     }
@@ -392,6 +421,33 @@ impl Drop for VcamHandle {
     fn drop(&mut self) {
         let _ = self.shutdown();
     }
+}
+
+/// Where a virtual cam should listen: `PORT` means loopback, else `ADDR:PORT`. A non-loopback
+/// address serves EXEC, which runs any script a peer sends, to the network: refused unless
+/// `allow_remote_exec` (the `--allow-remote-exec` of `omv-vcam` and `omv vcam`), then with a
+/// warning on stderr.
+pub fn tcp_listen_addr(spec: &str, allow_remote_exec: bool) -> io::Result<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let bad = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+    let addr = match spec.parse::<u16>() {
+        Ok(port) => std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Err(_) => spec
+            .to_socket_addrs()
+            .map_err(|e| bad(format!("--tcp {spec}: {e}")))?
+            .next()
+            .ok_or_else(|| bad(format!("--tcp {spec}: no address")))?,
+    };
+    if !addr.ip().is_loopback() {
+        if !allow_remote_exec {
+            return Err(bad(format!(
+                "--tcp {addr} is not a loopback address and EXEC runs any script a peer sends: add --allow-remote-exec to serve it anyway"
+            )));
+        }
+        log::warn!("serving {addr}: any host that reaches it can run scripts on this machine");
+        eprintln!("warning: EXEC is served on {addr}, reachable beyond this machine");
+    }
+    Ok(addr)
 }
 
 #[cfg(all(test, unix))]

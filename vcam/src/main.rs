@@ -99,31 +99,6 @@ fn init_logging(level: Option<&str>) {
     b.init();
 }
 
-/// `PORT` means loopback. A non-loopback address serves EXEC, which runs code, to the network:
-/// only with `--allow-remote-exec`, and with a warning.
-fn tcp_addr(spec: &str, allow_remote_exec: bool) -> std::io::Result<std::net::SocketAddr> {
-    use std::net::ToSocketAddrs;
-    let bad = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
-    let addr = match spec.parse::<u16>() {
-        Ok(port) => std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        Err(_) => spec
-            .to_socket_addrs()
-            .map_err(|e| bad(format!("--tcp {spec}: {e}")))?
-            .next()
-            .ok_or_else(|| bad(format!("--tcp {spec}: no address")))?,
-    };
-    if !addr.ip().is_loopback() {
-        if !allow_remote_exec {
-            return Err(bad(format!(
-                "--tcp {addr} is not a loopback address and EXEC runs any script a peer sends: add --allow-remote-exec to serve it anyway"
-            )));
-        }
-        log::warn!("serving {addr}: any host that reaches it can run scripts on this machine");
-        eprintln!("omv-vcam: warning: EXEC is served on {addr}, reachable beyond this machine");
-    }
-    Ok(addr)
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_level.as_deref());
@@ -159,7 +134,7 @@ fn run(cli: Cli) -> std::io::Result<()> {
         }
         h
     } else {
-        let addr = tcp_addr(cli.tcp.as_deref().unwrap_or("0"), cli.allow_remote_exec)?;
+        let addr = openmvproto_vcam::tcp_listen_addr(cli.tcp.as_deref().unwrap_or("0"), cli.allow_remote_exec)?;
         let h = cam.spawn_tcp(addr)?;
         if let Some(a) = h.addr() {
             println!("listening on {a}");

@@ -257,6 +257,7 @@ impl SymLink {
         Ok(SymLink { link: link.to_path_buf(), target: target.to_path_buf() })
     }
 
+    /// Where the link is: the `link` given to [`SymLink::create`].
     pub fn path(&self) -> &Path {
         &self.link
     }

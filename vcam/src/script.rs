@@ -59,6 +59,8 @@ impl ScriptRunner {
         Ok(ScriptRunner { program, args: words.collect(), tx, rx, current: None, runs: 0 })
     }
 
+    /// Whether a script was started and has not yet been stopped or reported finished by
+    /// [`ScriptRunner::pump`].
     pub fn is_running(&self) -> bool {
         self.current.is_some()
     }

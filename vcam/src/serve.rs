@@ -37,6 +37,7 @@ const RX_CHUNK: usize = 16 * 1024;
 /// Ids of the dynamic channels, registered in this order after the static ones (first free
 /// slot from 1, as the firmware).
 pub const CONFIG_ID: ChannelId = ChannelId(4);
+/// Id of the `ticks` channel, registered right after `config`.
 pub const TICKS_ID: ChannelId = ChannelId(5);
 /// What the firmware prints when a script has ended and it restarts.
 const SOFT_REBOOT_TEXT: &[u8] = b"MPY: soft reboot\n";

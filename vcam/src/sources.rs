@@ -13,8 +13,11 @@ use openmvproto::transport::{RxHalf, TxHalf};
 
 /// A host's link: the two halves and a name for logs.
 pub struct Link {
+    /// Bytes from the host.
     pub rx: Box<dyn RxHalf>,
+    /// Bytes to the host.
     pub tx: Box<dyn TxHalf>,
+    /// The host's name in logs, e.g. `tcp:127.0.0.1:50312` or the pty slave's path.
     pub peer: String,
 }
 
@@ -46,6 +49,7 @@ pub trait LinkSource: Send {
 pub struct OnceLink(Option<Link>);
 
 impl OnceLink {
+    /// Gives `rx` / `tx` (named `peer` in logs) once; after that the source is done.
     pub fn new(rx: Box<dyn RxHalf>, tx: Box<dyn TxHalf>, peer: impl Into<String>) -> Self {
         OnceLink(Some(Link { rx, tx, peer: peer.into() }))
     }
@@ -64,11 +68,13 @@ pub struct TcpLinks {
 }
 
 impl TcpLinks {
+    /// Accepts hosts on a bound `listener`, which it makes non-blocking; `Err` if that fails.
     pub fn new(listener: TcpListener) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         Ok(TcpLinks { listener })
     }
 
+    /// The address the listener is bound to (with the port picked for port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }
@@ -105,6 +111,8 @@ pub struct PtyLinks {
 }
 
 impl PtyLinks {
+    /// Gives the master of `pty` as the link; again, after 100 ms, whenever the serve loop
+    /// drops it.
     pub fn new(pty: Pty) -> Self {
         PtyLinks { pty, given: false }
     }

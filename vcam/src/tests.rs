@@ -465,3 +465,14 @@ fn hostile_traffic_never_kills_the_cam() {
     check_gray(&h.frame(), 16, 8);
     assert!(!cam.is_finished());
 }
+
+#[test]
+fn options_the_engine_cannot_run_are_refused() {
+    assert!(Options::default().validate().is_ok());
+    let refused = |o: Options| o.validate().unwrap_err().kind() == io::ErrorKind::InvalidInput;
+    // Whole milliseconds only: 500 us would become a retransmit timeout of 0.
+    assert!(refused(Options { rtx_timeout: Duration::from_micros(500), ..Options::default() }));
+    assert!(refused(Options { config_cap: 0, ..Options::default() }));
+    assert!(refused(Options { fragment: 0, ..Options::default() }));
+    assert!(Options { rtx_timeout: Duration::from_millis(1), ..Options::default() }.validate().is_ok());
+}

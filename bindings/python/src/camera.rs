@@ -171,8 +171,10 @@ impl NativeCamera {
         self.run(py, |c| c.resync())
     }
 
-    fn is_connected(&self) -> bool {
-        self.cam.read().as_ref().is_some_and(|c| c.is_connected())
+    fn is_connected(&self, py: Python<'_>) -> bool {
+        // The client's link lock may be held across a transport write: wait without the GIL.
+        let cam = self.cam.read().clone();
+        py.detach(|| cam.is_some_and(|c| c.is_connected()))
     }
 
     fn describe(&self) -> String {
@@ -181,7 +183,9 @@ impl NativeCamera {
 
     /// The capabilities in force: crc, seq, ack, events, max_payload.
     fn caps<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let caps = self.cam()?.caps();
+        let cam = self.cam()?;
+        // As `is_connected`: the link lock, without the GIL.
+        let caps = py.detach(|| cam.caps());
         let d = PyDict::new(py);
         d.set_item("crc", caps.crc())?;
         d.set_item("seq", caps.seq())?;
@@ -252,6 +256,13 @@ impl NativeCamera {
         length: u32,
     ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
         let d = self.run(py, |c| c.read(channel.chan(), offset, length))?;
+        Ok(pyo3::types::PyBytes::new(py, &d))
+    }
+
+    /// The script output stdout holds (the read consumes it), as bytes; never repeated after
+    /// a recovery, so a lost answer raises rather than losing or doubling text.
+    fn read_stdout<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let d = self.run(py, |c| c.read_stdout_bytes())?;
         Ok(pyo3::types::PyBytes::new(py, &d))
     }
 
@@ -360,7 +371,8 @@ impl NativeCamera {
 
     /// This client's link counters since the link was opened.
     fn host_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let s = self.cam()?.host_stats();
+        let cam = self.cam()?;
+        let s = py.detach(|| cam.host_stats());
         stats_dict(py, &s)
     }
 

@@ -216,9 +216,10 @@ impl Camera {
     }
 
     /// Waits up to `timeout_ms` milliseconds for a frame and returns it, or null when none
-    /// came. Sleeps until the cam says a frame is ready (no polling); 0 tries once, like
-    /// `read_frame`. `rgb888` as for `read_frame`. `close()` from another thread ends a wait
-    /// with `CameraException.Disconnected`.
+    /// came. Sleeps until the cam says a frame is ready (with the `events` capability off it
+    /// tries a read every 10 ms); 0 tries once, like `read_frame`. `rgb888` as for
+    /// `read_frame`. `disconnect()` from another thread ends a wait with
+    /// `CameraException.Disconnected` (`close()` waits for calls in flight to return).
     pub fn wait_frame(&self, timeout_ms: u32, rgb888: bool) -> Result<Option<Frame>> {
         let timeout = std::time::Duration::from_millis(timeout_ms.into());
         let Some(f) = self.inner.wait_frame(timeout)? else { return Ok(None) };

@@ -49,7 +49,8 @@ pub(crate) fn deliver(listener: &dyn EventListener, ev: &ClientEvent) {
 ///
 /// `write` runs on whichever camera thread sends, while the camera holds its link lock: it
 /// must not call the camera (feeding is fine, from any thread). Throw
-/// `CameraError.LinkLost` when the device is gone; any other exception fails the request.
+/// `CameraException.LinkLost` (Swift: `CameraError.LinkLost`) when the device is gone; any
+/// other exception fails the request.
 /// Every method may throw: an exception is an error value in Rust, never a crash.
 #[uniffi::export(foreign)]
 pub trait Transport: Send + Sync {
@@ -78,8 +79,8 @@ impl fmt::Debug for ByteFeed {
 
 #[uniffi::export]
 impl ByteFeed {
-    /// Bytes received from the cam, in order. Returns false (and drops them) when the link is
-    /// closed.
+    /// Bytes received from the cam, in order. Returns false (and drops them) after
+    /// `link_lost`, until the camera opens the link again.
     pub fn push(&self, data: Vec<u8>) -> bool {
         self.handle.feed(&data)
     }
@@ -90,7 +91,8 @@ impl ByteFeed {
         self.handle.close(&reason)
     }
 
-    /// Whether the link is open (pushes are accepted).
+    /// Whether pushes are accepted: false after `link_lost`, until the camera opens the link
+    /// again.
     pub fn is_open(&self) -> bool {
         self.handle.is_open()
     }

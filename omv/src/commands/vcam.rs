@@ -25,7 +25,8 @@ pub fn vcam(link: &LinkArgs, args: &VcamArgs) -> Result<()> {
             h
         }
         None => {
-            let addr = link.tcp.as_deref().unwrap_or("127.0.0.1:0");
+            // As omv-vcam: only loopback, unless the user accepts serving EXEC to the network.
+            let addr = openmvproto_vcam::tcp_listen_addr(link.tcp.as_deref().unwrap_or("0"), args.allow_remote_exec)?;
             let h = cam.spawn_tcp(addr).with_context(|| format!("cannot listen on {addr}"))?;
             println!("listening on {}", h.addr().context("no address")?);
             h

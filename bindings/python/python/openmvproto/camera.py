@@ -46,9 +46,10 @@ _CONVERTED = (0x08020001, 0x0C030002, 0x06060000)
 
 
 def _frame_dict(frame: Frame) -> Optional[Dict[str, Any]]:
-    """openmv's read_frame() dictionary; None where openmv gives None (pixels that do not convert)."""
+    """openmv's read_frame() dictionary; None when the pixels do not convert (a JPEG that does
+    not decode). Frames the client refuses (unknown format, short pixels) raised before this."""
     try:
-        # A format nobody converts: the pixels as they came, as openmv gives them.
+        # Defensive: the client refuses other formats, so this keeps the pixels as they came.
         data = frame.rgb888() if frame.format in _CONVERTED else frame.data
     except OMVException as exc:
         log.warning("frame %dx%d %s not converted: %s", frame.width, frame.height, frame.format_name, exc)
@@ -270,7 +271,8 @@ class Camera:
 
     def read_stdout(self) -> Optional[str]:
         """The script output the cam holds (taken by the read); None when there is none."""
-        data = self._cam().read_available("stdout")
+        # Not read_available: this read consumes, so it must not be repeated after a recovery.
+        data = self._cam().read_stdout()
         return data.decode("utf-8", errors="ignore") if data else None
 
     def read_frame(self) -> Optional[Dict[str, Any]]:
@@ -408,7 +410,7 @@ class Camera:
         log.info("channels: %s; caps %s", ", ".join(self.channels_by_name), self.caps)
 
     def describe(self) -> str:
-        """The link, for logs ("tcp 127.0.0.1:5000", a serial path...)."""
+        """The link, for logs ("tcp:127.0.0.1:5000", a serial path...)."""
         return self._native.describe() if self._native is not None else "not connected"
 
     # ---- profiler ----

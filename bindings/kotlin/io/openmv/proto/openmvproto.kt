@@ -1291,7 +1291,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_version() and 0xFFFF) != 20841) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_wait_frame() and 0xFFFF) != 61555) {
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_wait_frame() and 0xFFFF) != 50435) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_write() and 0xFFFF) != 56914) {
@@ -1309,13 +1309,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_set_controls() and 0xFFFF) != 50914) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_openmvproto_uniffi_checksum_method_bytefeed_is_open() and 0xFFFF) != 49249) {
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_bytefeed_is_open() and 0xFFFF) != 10113) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_bytefeed_link_lost() and 0xFFFF) != 5965) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_openmvproto_uniffi_checksum_method_bytefeed_push() and 0xFFFF) != 52800) {
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_bytefeed_push() and 0xFFFF) != 62252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_eventlistener_on_event() and 0xFFFF) != 63136) {
@@ -1910,7 +1910,8 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 public interface ByteFeedInterface {
     
     /**
-     * Whether the link is open (pushes are accepted).
+     * Whether pushes are accepted: false after `link_lost`, until the camera opens the link
+     * again.
      */
     fun `isOpen`(): kotlin.Boolean
     
@@ -1921,8 +1922,8 @@ public interface ByteFeedInterface {
     fun `linkLost`(`reason`: kotlin.String)
     
     /**
-     * Bytes received from the cam, in order. Returns false (and drops them) when the link is
-     * closed.
+     * Bytes received from the cam, in order. Returns false (and drops them) after
+     * `link_lost`, until the camera opens the link again.
      */
     fun `push`(`data`: kotlin.ByteArray): kotlin.Boolean
     
@@ -2036,7 +2037,8 @@ open class ByteFeed: Disposable, AutoCloseable, ByteFeedInterface
 
     
     /**
-     * Whether the link is open (pushes are accepted).
+     * Whether pushes are accepted: false after `link_lost`, until the camera opens the link
+     * again.
      */override fun `isOpen`(): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     callWithHandle {
@@ -2069,8 +2071,8 @@ open class ByteFeed: Disposable, AutoCloseable, ByteFeedInterface
 
     
     /**
-     * Bytes received from the cam, in order. Returns false (and drops them) when the link is
-     * closed.
+     * Bytes received from the cam, in order. Returns false (and drops them) after
+     * `link_lost`, until the camera opens the link again.
      */override fun `push`(`data`: kotlin.ByteArray): kotlin.Boolean {
             return FfiConverterBoolean.lift(
     callWithHandle {
@@ -2419,9 +2421,10 @@ public interface CameraInterface {
     
     /**
      * Waits up to `timeout_ms` milliseconds for a frame and returns it, or null when none
-     * came. Sleeps until the cam says a frame is ready (no polling); 0 tries once, like
-     * `read_frame`. `rgb888` as for `read_frame`. `close()` from another thread ends a wait
-     * with `CameraException.Disconnected`.
+     * came. Sleeps until the cam says a frame is ready (with the `events` capability off it
+     * tries a read every 10 ms); 0 tries once, like `read_frame`. `rgb888` as for
+     * `read_frame`. `disconnect()` from another thread ends a wait with
+     * `CameraException.Disconnected` (`close()` waits for calls in flight to return).
      */
     fun `waitFrame`(`timeoutMs`: kotlin.UInt, `rgb888`: kotlin.Boolean): Frame?
     
@@ -3212,9 +3215,10 @@ open class Camera: Disposable, AutoCloseable, CameraInterface
     
     /**
      * Waits up to `timeout_ms` milliseconds for a frame and returns it, or null when none
-     * came. Sleeps until the cam says a frame is ready (no polling); 0 tries once, like
-     * `read_frame`. `rgb888` as for `read_frame`. `close()` from another thread ends a wait
-     * with `CameraException.Disconnected`.
+     * came. Sleeps until the cam says a frame is ready (with the `events` capability off it
+     * tries a read every 10 ms); 0 tries once, like `read_frame`. `rgb888` as for
+     * `read_frame`. `disconnect()` from another thread ends a wait with
+     * `CameraException.Disconnected` (`close()` waits for calls in flight to return).
      */
     @Throws(CameraException::class)override fun `waitFrame`(`timeoutMs`: kotlin.UInt, `rgb888`: kotlin.Boolean): Frame? {
             return FfiConverterOptionalTypeFrame.lift(
@@ -3954,7 +3958,8 @@ public object FfiConverterTypeEventListener: FfiConverter<EventListener, Long> {
  *
  * `write` runs on whichever camera thread sends, while the camera holds its link lock: it
  * must not call the camera (feeding is fine, from any thread). Throw
- * `CameraError.LinkLost` when the device is gone; any other exception fails the request.
+ * `CameraException.LinkLost` (Swift: `CameraError.LinkLost`) when the device is gone; any
+ * other exception fails the request.
  * Every method may throw: an exception is an error value in Rust, never a crash.
  */
 public interface Transport {
@@ -3991,7 +3996,8 @@ public interface Transport {
  *
  * `write` runs on whichever camera thread sends, while the camera holds its link lock: it
  * must not call the camera (feeding is fine, from any thread). Throw
- * `CameraError.LinkLost` when the device is gone; any other exception fails the request.
+ * `CameraException.LinkLost` (Swift: `CameraError.LinkLost`) when the device is gone; any
+ * other exception fails the request.
  * Every method may throw: an exception is an error value in Rust, never a crash.
  */
 open class TransportImpl: Disposable, AutoCloseable, Transport
