@@ -33,7 +33,8 @@ const SMALL_ANSWER_MAX: usize = MAX_CHANNELS * ChannelEntry::LEN;
 /// SYS_MEMORY pools reported at most.
 const MEMORY_POOLS_MAX: usize = 8;
 
-/// How a device behaves; `Default` is the reference firmware's behaviour.
+/// How a device behaves; `Default` is the reference firmware's behaviour, except that channel
+/// reads go out in fragments of up to 4082 bytes where the firmware's copying reads use 512.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeviceConfig {
     /// Start-up capabilities, restored by PROTO_SYNC; `max_payload` is the device's maximum.

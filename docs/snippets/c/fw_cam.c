@@ -136,7 +136,7 @@ static int start_engine(void)
     if ((rc = omv_fw_stdin_register(fw, stdin_buf, sizeof stdin_buf)) < 0 ||
         (rc = omv_fw_stdout_register(fw, stdout_buf, sizeof stdout_buf)) < 0 ||
         (rc = omv_fw_stream_register(fw, frame_buf, sizeof frame_buf)) < 0 ||
-        (rc = omv_fw_channel_register(fw, "config", &config_ops, NULL)) < 0) /* id 5 */
+        (rc = omv_fw_channel_register(fw, "config", &config_ops, NULL)) < 0) /* id 4 */
         return rc;
     return OMV_FW_OK;
 }

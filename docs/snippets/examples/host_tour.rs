@@ -34,7 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR_END: list
 
     // ANCHOR: events
-    // Listeners run on the client's event thread, never while a request holds the link.
+    // Listeners run on the client's event thread, outside its locks; a call they make waits
+    // for any operation in flight.
     let notifies = Arc::new(AtomicUsize::new(0));
     let seen = notifies.clone();
     cam.subscribe(move |e| {

@@ -68,7 +68,8 @@ struct Channels<'a> {
 impl<'a> Channels<'a> {
     fn registry(&mut self) -> Registry<'_> {
         let mut reg = Registry::new();
-        // Fixed ids for the built-ins; user channels take the first free id from 5.
+        // Fixed ids for the built-ins; a user channel takes the first free id from 1
+        // (no stdin here, so `config` gets id 1).
         let ok = reg.register_static(ChannelId::STDOUT, "stdout", &mut self.stdout).is_ok()
             && reg.register_static(ChannelId::STREAM, "stream", &mut self.stream).is_ok()
             && reg.register("config", &mut self.config).is_ok();
