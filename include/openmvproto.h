@@ -4,10 +4,14 @@
  *  - every function returns an omv_status: OMV_STATUS_OK (0) or an error; results go through
  *    out-pointers; omv_last_error() explains the last failure on the calling thread;
  *  - NULL or invalid arguments return an error status and are never dereferenced;
- *  - handles (omv_host, omv_device, omv_frame) are opaque and released by their *_free;
+ *  - handles (omv_host, omv_device, omv_controls) are opaque and released by their *_free
+ *    (omv_host_free, omv_device_free, omv_controls_free). omv_frame is not opaque: read its
+ *    fields; the frames omv_host_read_frame / omv_host_wait_frame return are released by
+ *    omv_frame_free;
  *  - omv_host is thread-safe (many threads may call one handle at once); its event callback
  *    runs on the client's event thread. omv_device is single-threaded (omv_device_send_event
- *    excepted). Each function's comment says which applies.
+ *    excepted); use an omv_controls from one thread at a time. Each function's comment says
+ *    which applies.
  */
 
 #ifndef OPENMVPROTO_H
@@ -177,9 +181,13 @@ typedef enum omv_status {
     OMV_STATUS_NAK_UNKNOWN = 13,
     // The transport failed (the link may still be up).
     OMV_STATUS_IO = 14,
-    // The link is gone (unplugged, closed by the peer or by `omv_host_feed_close`).
+    // The link is gone (unplugged, closed by the peer or by `omv_host_feed_close`, a write
+    // callback returned nonzero), or could not be opened: `omv_host_open_serial` on a port
+    // that does not exist (or is held exclusively by another program).
     OMV_STATUS_LINK_LOST = 15,
-    // The link was closed on purpose (reset, boot) and is not connected.
+    // Not connected: the link was closed on purpose (reset, boot, or `omv_host_close` while
+    // the call was in flight), or a handle from `omv_host_new_callback` is not connected yet
+    // (`omv_host_connect` has not succeeded).
     OMV_STATUS_DISCONNECTED = 16,
     // The cam has no channel by that name.
     OMV_STATUS_NO_SUCH_CHANNEL = 17,
@@ -187,13 +195,17 @@ typedef enum omv_status {
     OMV_STATUS_BAD_ANSWER = 18,
     // A request larger than the cam accepts.
     OMV_STATUS_TOO_LARGE = 19,
-    // A frame could not be converted to RGB888.
+    // A frame the cam sent is malformed (data offset, unknown pixel format, fewer pixel
+    // bytes than its size needs, JPEG without a start marker), or could not be converted to
+    // RGB888.
     OMV_STATUS_DECODE = 20,
     // The handle was closed with `omv_host_close`; only `omv_host_free` remains.
     OMV_STATUS_CLOSED = 21,
-    // No free slot: 32 channels registered, or the event queue is full.
+    // No room: the device's channel table is full (31 channels, ids 1-31; id 0 is the
+    // transport), or its event queue is (`omv_device_send_event`).
     OMV_STATUS_FULL = 22,
-    // The host did not enable events on this link.
+    // The host turned events off: its last PROTO_SET_CAPS lacked the events bit. Events are
+    // on from `omv_device_new` and again after each PROTO_SYNC.
     OMV_STATUS_EVENTS_DISABLED = 23,
     // The cam restarted (soft reboot after a script) during the call; the session was
     // restored, the call may be repeated if it is safe to.
@@ -365,9 +377,11 @@ typedef struct omv_device_config {
     size_t struct_size;
     // The largest payload the device takes (50..=4082; default 4082).
     uint16_t max_payload;
-    // Largest fragment of a channel read (default 4082).
+    // Largest fragment of a channel read, above 0; never more than the link's max_payload
+    // (default 4082).
     uint16_t fragment_size;
-    // First wait for the host's ACK before retransmitting, doubled per retry (default 500).
+    // First wait in ms for the host's ACK before retransmitting, doubled per retry; above 0
+    // (default 500).
     uint32_t rtx_timeout_ms;
     // Retransmissions before giving up (default 3).
     uint8_t rtx_retries;
@@ -380,7 +394,11 @@ typedef struct omv_device_config {
 } omv_device_config;
 
 // Sends bytes on the application's link. Return 0 when all `len` bytes were written,
-// nonzero when the link is gone (the request fails with `OMV_STATUS_LINK_LOST`).
+// nonzero when they could not be. For a host (`omv_host_new_callback`), nonzero marks the
+// link lost: the call fails with `OMV_STATUS_LINK_LOST` and the event callback gets
+// `OMV_EVENT_KIND_LINK_LOST`. For a device (`omv_device_new`), it counts a transport error
+// (`transport_errors` in `omv_stats`) and the `omv_device_feed` / `omv_device_poll` call
+// returns `OMV_STATUS_IO`; the device goes on.
 typedef int32_t (*omv_write_fn)(void *user_data, const uint8_t *data, size_t len);
 
 // A channel's operations. A NULL entry means "not supported": the channel flags follow
@@ -450,7 +468,9 @@ typedef struct omv_frame {
     size_t len;
     // Frames per second the cam reported, 0 if it did not.
     float fps;
-    // 1 for the first frame this handle received, then 2, 3, ...
+    // Which frame this handle read: 1 for the first, then 2, 3, ... Frames read but not
+    // returned (malformed, failed to convert, too large for `omv_host_read_frame_into`)
+    // take a number too, so numbers may be skipped.
     uint64_t counter;
 } omv_frame;
 
@@ -464,7 +484,10 @@ typedef struct omv_options {
     bool seq;
     // Ask the cam to want ACKs for what it sends (default on).
     bool ack;
-    // Ask the cam to send events (default on; needed for event callbacks).
+    // Ask the cam to send events (default on). Needed for `OMV_EVENT_KIND_DEVICE` callbacks
+    // and for `omv_host_wait_frame` to sleep instead of polling. `OMV_EVENT_KIND_LINK_LOST`,
+    // `OMV_EVENT_KIND_RECONNECTED` and `OMV_EVENT_KIND_CAM_RESTARTED` come either way
+    // (without events a cam's restart is only noticed when a later request runs into it).
     bool events;
     // Largest payload wished; the link uses min(cam, this) (default 4082, at least 50).
     uint16_t max_payload;
@@ -472,7 +495,9 @@ typedef struct omv_options {
     uint32_t timeout_ms;
     // PROTO_SYNC attempts before a resynchronisation fails (default 3).
     uint32_t sync_attempts;
-    // Reopen the transport and restore the session when the link is lost (default off).
+    // Reopen the transport and restore the session when the link is lost (default off),
+    // retrying with a growing pause on the event thread. A callback link closed with
+    // `omv_host_feed_close` is never reopened: free that handle and make a new one.
     bool auto_reconnect;
 } omv_options;
 
@@ -525,8 +550,9 @@ enum omv_status omv_library_version(const char **version,
 // Copies the calling thread's last error message ("function: OMV_STATUS_X: why") into `buf`
 // (`len` bytes, NUL-terminated, truncated to fit); empty if no call on this thread failed.
 // `*written` (may be NULL) is the number of bytes before the NUL. Returns
-// `OMV_STATUS_BUFFER_TOO_SMALL` if the message was truncated. Does not change the last
-// error itself. Thread-safe (per-thread state).
+// `OMV_STATUS_BUFFER_TOO_SMALL` if the message was truncated, and also when `len` is 0, then
+// without writing `buf` or `*written`. Does not change the last error itself. Thread-safe
+// (per-thread state).
 //
 // # Safety
 // `buf` NULL or `len` writable bytes; `written` NULL or writable.
@@ -625,7 +651,8 @@ enum omv_status omv_host_set_control_text(struct omv_host *host,
 enum omv_status omv_device_config_default(struct omv_device_config *out);
 
 // Creates a device whose packets go out through `write` (with `user_data`; return 0 on
-// success). `config` may be NULL for the defaults. No channels are registered yet.
+// success, see `omv_write_fn`). `config` may be NULL for the defaults; a config outside the
+// ranges its fields give returns `OMV_STATUS_INVALID_ARGUMENT`. No channels are registered yet.
 // Thread-safe (every call makes an independent device); the device itself is not.
 //
 // # Safety
@@ -636,10 +663,12 @@ enum omv_status omv_device_new(const struct omv_device_config *config,
                                void *user_data,
                                struct omv_device **out);
 
-// Registers a channel. `id` 0 picks the first free user slot (5..31, DYNAMIC flag); 1-4 take
-// a built-in id (1 stdin, 2 stdout, 3 stream, 4 profile). `name`: 1-13 bytes, unique. The
-// vtable is copied; `user_data` goes to every callback. `*out_id` (may be NULL) is the id.
-// A CHANNEL_REGISTERED event is queued for the host. Not thread-safe.
+// Registers a channel. `id` 0 picks the first free id counting from 1 (1..31, with the
+// DYNAMIC flag), as the firmware does; 1-4 take a built-in id (1 stdin, 2 stdout, 3 stream,
+// 4 profile), so register the built-ins first to keep their fixed ids. `name`: 1-13 bytes,
+// unique. `OMV_STATUS_FULL` when all 31 ids are taken. The vtable is copied; `user_data`
+// goes to every callback. `*out_id` (may be NULL) is the id. A CHANNEL_REGISTERED event is
+// queued for the host (if events are on). Not thread-safe.
 //
 // # Safety
 // `device` NULL or live; `name` NULL or NUL-terminated; `vtable` NULL or valid; `out_id` NULL
@@ -651,8 +680,8 @@ enum omv_status omv_device_register(struct omv_device *device,
                                     void *user_data,
                                     uint8_t *out_id);
 
-// Removes a channel (its `destroy` callback runs) and queues CHANNEL_UNREGISTERED.
-// `OMV_STATUS_INVALID_ARGUMENT` if no channel has that id. Not thread-safe.
+// Removes a channel (its `destroy` callback runs) and queues CHANNEL_UNREGISTERED (if events
+// are on). `OMV_STATUS_INVALID_ARGUMENT` if no channel has that id. Not thread-safe.
 //
 // # Safety
 // `device` NULL or live.
@@ -660,9 +689,10 @@ enum omv_status omv_device_unregister(struct omv_device *device, uint8_t id);
 
 // Queues an event for the host: `channel` 0 for a system event, else the channel's id;
 // `code` `OMV_EVENT_NOTIFY` for a bare notification. It is sent by the next
-// `omv_device_feed` / `omv_device_poll`. `OMV_STATUS_EVENTS_DISABLED` if the host has not
-// enabled events, `OMV_STATUS_FULL` if 64 events wait. Thread-safe, and allowed from inside
-// channel callbacks.
+// `omv_device_feed` / `omv_device_poll`. Events are on from `omv_device_new` and after every
+// PROTO_SYNC; `OMV_STATUS_EVENTS_DISABLED` only after the host's PROTO_SET_CAPS turned them
+// off. `OMV_STATUS_FULL` if 64 events wait. Thread-safe, and allowed from inside channel
+// callbacks.
 //
 // # Safety
 // `device` NULL or live.
@@ -683,7 +713,7 @@ enum omv_status omv_device_feed(struct omv_device *device,
 // Drives timers and queued work: retransmits unacknowledged packets whose time has come,
 // sends queued events, and takes pending input. `*next_ms` (may be NULL) is when to call
 // again at the latest (`UINT64_MAX`: only after new input or events). Call it from the main
-// loop. Not thread-safe.
+// loop. `OMV_STATUS_IO` if the write callback failed. Not thread-safe.
 //
 // # Safety
 // `device` NULL or live; `next_ms` NULL or writable.
@@ -702,12 +732,13 @@ enum omv_status omv_device_stats(struct omv_device *device, struct omv_stats *ou
 // `device` NULL or live, not used by any other thread, and invalid afterwards.
 enum omv_status omv_device_free(struct omv_device *device);
 
-// Releases a frame from `omv_host_read_frame`. Thread-safe for distinct frames; `frame`
-// must not be used afterwards. NULL returns `OMV_STATUS_NULL_ARGUMENT` and does nothing.
+// Releases a frame from `omv_host_read_frame` or `omv_host_wait_frame`. Thread-safe for
+// distinct frames; `frame` must not be used afterwards. NULL returns
+// `OMV_STATUS_NULL_ARGUMENT` and does nothing.
 //
 // # Safety
-// `frame` must be NULL or a frame from `omv_host_read_frame` not yet freed (never an
-// `omv_frame` the caller filled or got from `omv_host_read_frame_into`).
+// `frame` must be NULL or a frame from `omv_host_read_frame` / `omv_host_wait_frame` not yet
+// freed (never an `omv_frame` the caller filled or got from `omv_host_read_frame_into`).
 enum omv_status omv_frame_free(struct omv_frame *frame);
 
 // Fills `out` with the default options: everything on, max_payload 4082, 1000 ms timeout,
@@ -751,15 +782,17 @@ enum omv_status omv_host_open_udp(const char *address,
 // (with `user_data`); bytes received go in with `omv_host_feed`. The handle is not connected
 // yet: call `omv_host_connect` once the application is ready to feed answers.
 //
-// `write` runs on the thread issuing a request or on the client's reader thread (ACKs),
-// one call at a time, while the client holds its link lock: it may call `omv_host_feed` /
-// `omv_host_feed_close` (even on the same handle), but no other `omv_host_*` function on this
-// handle. `user_data` must be usable from those threads. This function is thread-safe (every
-// call makes an independent handle).
+// `write` may run on any of the client's threads: one issuing a request, the reader thread
+// (ACKs) or the event thread (automatic reconnection, calls from the event callback). Calls
+// come one at a time, while the client holds its link lock: `write` may call `omv_host_feed`
+// / `omv_host_feed_close` (even on the same handle), but no other `omv_host_*` function on
+// this handle. `user_data` must be usable from any thread. Returning nonzero marks the link
+// lost (see `omv_write_fn`). This function is thread-safe (every call makes an independent
+// handle).
 //
 // # Safety
-// `out` must be NULL or writable; `write` must be safe to call with `user_data` as documented
-// until `omv_host_free` returns.
+// `out` must be NULL or writable; `write` must be safe to call with `user_data` from any
+// thread until `omv_host_free` returns.
 enum omv_status omv_host_new_callback(omv_write_fn write, void *user_data, struct omv_host **out);
 
 // Connects a host made by `omv_host_new_callback`: PROTO_SYNC, capabilities, channel list.
@@ -772,15 +805,18 @@ enum omv_status omv_host_new_callback(omv_write_fn write, void *user_data, struc
 enum omv_status omv_host_connect(struct omv_host *host, const struct omv_options *options);
 
 // Bytes received from the cam on an application-driven link. Thread-safe; may be called from
-// the write callback. `OMV_STATUS_LINK_LOST` if the link was closed with `omv_host_feed_close`.
+// the write callback. `OMV_STATUS_LINK_LOST` (bytes dropped) once the link was closed with
+// `omv_host_feed_close`.
 //
 // # Safety
 // `host` must be NULL or a live handle; `data` NULL (with `len` 0) or `len` readable bytes.
 enum omv_status omv_host_feed(struct omv_host *host, const uint8_t *data, size_t len);
 
 // The application's link is gone (device detached): requests fail with
-// `OMV_STATUS_LINK_LOST`, and the event callback gets `OMV_EVENT_KIND_LINK_LOST`. `reason` may
-// be NULL. Thread-safe; may be called from the write callback.
+// `OMV_STATUS_LINK_LOST`, and the event callback gets `OMV_EVENT_KIND_LINK_LOST`. This is
+// final for the handle: neither `options.auto_reconnect` nor `omv_host_connect` can reopen
+// it; free it and make a new one with `omv_host_new_callback`. `reason` may be NULL.
+// Thread-safe; may be called from the write callback.
 //
 // # Safety
 // `host` must be NULL or a live handle; `reason` NULL or a NUL-terminated string.
@@ -791,7 +827,8 @@ enum omv_status omv_host_feed_close(struct omv_host *host, const char *reason);
 // `omv_host_*` function on this handle (including `omv_host_close`), except `omv_host_free`.
 // Calls wait for operations in flight, like calls from other threads. Thread-safe: when this
 // returns (called outside the callback), the old callback is not running and will not run
-// again. Events need `options.events` on.
+// again. `OMV_EVENT_KIND_DEVICE` events need `options.events` on; the other kinds come
+// either way.
 //
 // # Safety
 // `host` must be NULL or a live handle; `callback` must be safe to call with `user_data` on
@@ -818,7 +855,9 @@ enum omv_status omv_host_close(struct omv_host *host);
 // `host` must be NULL or a live handle that no other thread uses, and is invalid afterwards.
 enum omv_status omv_host_free(struct omv_host *host);
 
-// Whether the link is up now. Thread-safe.
+// Whether the link is up now: `*out` is false while it is lost or after a reset / boot.
+// A handle from `omv_host_new_callback` not connected yet returns `OMV_STATUS_DISCONNECTED`
+// and a closed one `OMV_STATUS_CLOSED`, without writing `*out`. Thread-safe.
 //
 // # Safety
 // `host` must be NULL or a live handle; `out` NULL or writable.
@@ -932,7 +971,8 @@ enum omv_status omv_host_streaming(struct omv_host *host,
                                    uint32_t width,
                                    uint32_t height);
 
-// Reads the latest frame (lock, size, read, unlock). `*out` is a new frame to release with
+// Reads the latest frame (CHANNEL_LOCK, CHANNEL_READ, CHANNEL_UNLOCK, with a CHANNEL_SIZE
+// first when the frame's length is not known). `*out` is a new frame to release with
 // `omv_frame_free`, or NULL when no frame is ready (still `OMV_STATUS_OK`). With
 // `OMV_FRAME_RGB888` in `flags` the pixels are converted to RGB888. Thread-safe.
 //
@@ -940,11 +980,12 @@ enum omv_status omv_host_streaming(struct omv_host *host,
 // `host` NULL or live; `out` NULL or writable.
 enum omv_status omv_host_read_frame(struct omv_host *host, uint32_t flags, struct omv_frame **out);
 
-// Waits up to `timeout_ms` milliseconds for a frame and takes it, sleeping until the cam
-// says one is ready (no polling: a waiting host costs no CPU). `*out` is a new frame to
-// release with `omv_frame_free`, or NULL when none came within the timeout (still
-// `OMV_STATUS_OK`, as `omv_host_read_frame` reports "no frame"). `timeout_ms` 0 tries once,
-// like `omv_host_read_frame`. `flags` as for `omv_host_read_frame`. Thread-safe; other calls on
+// Waits up to `timeout_ms` milliseconds for a frame and takes it. With `options.events` on
+// (the default) it sleeps until the cam says one is ready, so a waiting host costs no CPU;
+// with events off it tries every 10 ms. `*out` is a new frame to release with
+// `omv_frame_free`, or NULL when none came within the timeout (still `OMV_STATUS_OK`, as
+// `omv_host_read_frame` reports "no frame"). `timeout_ms` 0 tries once, like
+// `omv_host_read_frame`. `flags` as for `omv_host_read_frame`. Thread-safe; other calls on
 // the same handle may run while one waits.
 //
 // # Safety

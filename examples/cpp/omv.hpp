@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,9 +41,25 @@ using Frame = std::unique_ptr<omv_frame, FrameDeleter>;
 
 using EventHandler = std::function<void(omv_event_kind, std::uint8_t channel, std::uint16_t code)>;
 
-// One cam connection. Thread-safe like the handle it owns; movable, not copyable.
+// One cam connection, movable, not copyable. Its methods (on_event included) may be called
+// from many threads at once, like the handle it owns; moving it, assigning to it and
+// destroying it may not, and never from inside its own event handler. A moved-from Host may
+// only be destroyed or assigned to.
 class Host {
 public:
+    Host(Host &&) noexcept = default;
+    // Frees the old handle first (which waits for its event thread), then takes the other's:
+    // the old handle's handler outlives every call of it.
+    Host &operator=(Host &&other) noexcept
+    {
+        if (this != &other) {
+            host_.reset();
+            events_ = std::move(other.events_);
+            host_ = std::move(other.host_);
+        }
+        return *this;
+    }
+
     static Host tcp(const std::string &address, const omv_options *options = nullptr)
     {
         omv_host *h = nullptr;
@@ -57,12 +74,22 @@ public:
         return Host(h);
     }
 
-    // Runs `handler` on the client's event thread; exceptions it throws are swallowed.
+    // Runs `handler` on the client's event thread (an empty one removes it); exceptions it
+    // throws are swallowed. Allowed from inside a handler: the running call finishes with
+    // the old handler, which is destroyed after its last call. Called from another thread,
+    // it returns once the old handler is not running; either way it is not called again.
     void on_event(EventHandler handler)
     {
-        auto holder = std::make_unique<EventHandler>(std::move(handler));
-        check(omv_host_set_event_callback(host_.get(), &Host::trampoline, holder.get()));
-        handler_ = std::move(holder); // the old handler is no longer called once set returns
+        std::shared_ptr<const EventHandler> next;
+        if (handler) next = std::make_shared<const EventHandler>(std::move(handler));
+        {
+            std::lock_guard<std::mutex> lock(events_->mutex);
+            events_->handler.swap(next);
+        }
+        // (Re)registers the trampoline; outside the event thread this also waits for a
+        // running call to end. `next` now holds the old handler, released when this returns
+        // unless a running call still holds it.
+        check(omv_host_set_event_callback(host_.get(), &Host::trampoline, events_.get()));
     }
 
     std::vector<omv_channel_info> channels()
@@ -122,7 +149,8 @@ public:
         return Frame(f);
     }
 
-    /* Sleeps until the cam announces a frame; an empty Frame if none came within timeout_ms. */
+    /* Sleeps until the cam announces a frame (with options.events on, the default); an empty
+     * Frame if none came within timeout_ms. */
     Frame wait_frame(std::uint32_t timeout_ms, bool rgb888 = false)
     {
         omv_frame *f = nullptr;
@@ -146,19 +174,33 @@ private:
         void operator()(omv_host *h) const noexcept { omv_host_free(h); }
     };
 
-    explicit Host(omv_host *h) : host_(h) {}
+    // The current handler, shared with the calls running it, so replacing it (even from
+    // inside it) never destroys a handler in use. Its address is the callback's user data.
+    struct Events {
+        std::mutex mutex;
+        std::shared_ptr<const EventHandler> handler;
+    };
+
+    // host_ first, so a failed allocation still frees the handle.
+    explicit Host(omv_host *h) : host_(h) { events_ = std::make_unique<Events>(); }
 
     static void trampoline(void *user, omv_event_kind kind, std::uint8_t channel, std::uint16_t code)
     {
         try {
-            (*static_cast<EventHandler *>(user))(kind, channel, code);
+            auto *events = static_cast<Events *>(user);
+            std::shared_ptr<const EventHandler> handler;
+            {
+                std::lock_guard<std::mutex> lock(events->mutex);
+                handler = events->handler;
+            }
+            if (handler) (*handler)(kind, channel, code);
         } catch (...) {
             // Never let an exception unwind into the library.
         }
     }
 
-    // Declared before host_, so destroyed after it: the handler outlives the handle.
-    std::unique_ptr<EventHandler> handler_;
+    // Declared before host_, so destroyed after it: the handlers outlive the handle.
+    std::unique_ptr<Events> events_;
     std::unique_ptr<omv_host, HostDeleter> host_;
 };
 

@@ -43,9 +43,11 @@ pub struct omv_device_config {
     pub struct_size: usize,
     /// The largest payload the device takes (50..=4082; default 4082).
     pub max_payload: u16,
-    /// Largest fragment of a channel read (default 4082).
+    /// Largest fragment of a channel read, above 0; never more than the link's max_payload
+    /// (default 4082).
     pub fragment_size: u16,
-    /// First wait for the host's ACK before retransmitting, doubled per retry (default 500).
+    /// First wait in ms for the host's ACK before retransmitting, doubled per retry; above 0
+    /// (default 500).
     pub rtx_timeout_ms: u32,
     /// Retransmissions before giving up (default 3).
     pub rtx_retries: u8,
@@ -365,7 +367,8 @@ pub unsafe extern "C" fn omv_device_config_default(out: *mut omv_device_config) 
 }
 
 /// Creates a device whose packets go out through `write` (with `user_data`; return 0 on
-/// success). `config` may be NULL for the defaults. No channels are registered yet.
+/// success, see `omv_write_fn`). `config` may be NULL for the defaults; a config outside the
+/// ranges its fields give returns `OMV_STATUS_INVALID_ARGUMENT`. No channels are registered yet.
 /// Thread-safe (every call makes an independent device); the device itself is not.
 ///
 /// # Safety
@@ -447,10 +450,12 @@ fn default_config() -> omv_device_config {
     }
 }
 
-/// Registers a channel. `id` 0 picks the first free user slot (5..31, DYNAMIC flag); 1-4 take
-/// a built-in id (1 stdin, 2 stdout, 3 stream, 4 profile). `name`: 1-13 bytes, unique. The
-/// vtable is copied; `user_data` goes to every callback. `*out_id` (may be NULL) is the id.
-/// A CHANNEL_REGISTERED event is queued for the host. Not thread-safe.
+/// Registers a channel. `id` 0 picks the first free id counting from 1 (1..31, with the
+/// DYNAMIC flag), as the firmware does; 1-4 take a built-in id (1 stdin, 2 stdout, 3 stream,
+/// 4 profile), so register the built-ins first to keep their fixed ids. `name`: 1-13 bytes,
+/// unique. `OMV_STATUS_FULL` when all 31 ids are taken. The vtable is copied; `user_data`
+/// goes to every callback. `*out_id` (may be NULL) is the id. A CHANNEL_REGISTERED event is
+/// queued for the host (if events are on). Not thread-safe.
 ///
 /// # Safety
 /// `device` NULL or live; `name` NULL or NUL-terminated; `vtable` NULL or valid; `out_id` NULL
@@ -510,8 +515,8 @@ pub unsafe extern "C" fn omv_device_register(
     })
 }
 
-/// Removes a channel (its `destroy` callback runs) and queues CHANNEL_UNREGISTERED.
-/// `OMV_STATUS_INVALID_ARGUMENT` if no channel has that id. Not thread-safe.
+/// Removes a channel (its `destroy` callback runs) and queues CHANNEL_UNREGISTERED (if events
+/// are on). `OMV_STATUS_INVALID_ARGUMENT` if no channel has that id. Not thread-safe.
 ///
 /// # Safety
 /// `device` NULL or live.
@@ -536,9 +541,10 @@ pub unsafe extern "C" fn omv_device_unregister(device: *mut omv_device, id: u8) 
 
 /// Queues an event for the host: `channel` 0 for a system event, else the channel's id;
 /// `code` `OMV_EVENT_NOTIFY` for a bare notification. It is sent by the next
-/// `omv_device_feed` / `omv_device_poll`. `OMV_STATUS_EVENTS_DISABLED` if the host has not
-/// enabled events, `OMV_STATUS_FULL` if 64 events wait. Thread-safe, and allowed from inside
-/// channel callbacks.
+/// `omv_device_feed` / `omv_device_poll`. Events are on from `omv_device_new` and after every
+/// PROTO_SYNC; `OMV_STATUS_EVENTS_DISABLED` only after the host's PROTO_SET_CAPS turned them
+/// off. `OMV_STATUS_FULL` if 64 events wait. Thread-safe, and allowed from inside channel
+/// callbacks.
 ///
 /// # Safety
 /// `device` NULL or live.
@@ -592,7 +598,7 @@ pub unsafe extern "C" fn omv_device_feed(
 /// Drives timers and queued work: retransmits unacknowledged packets whose time has come,
 /// sends queued events, and takes pending input. `*next_ms` (may be NULL) is when to call
 /// again at the latest (`UINT64_MAX`: only after new input or events). Call it from the main
-/// loop. Not thread-safe.
+/// loop. `OMV_STATUS_IO` if the write callback failed. Not thread-safe.
 ///
 /// # Safety
 /// `device` NULL or live; `next_ms` NULL or writable.

@@ -52,9 +52,13 @@ pub enum omv_status {
     NakUnknown = 13,
     /// The transport failed (the link may still be up).
     Io = 14,
-    /// The link is gone (unplugged, closed by the peer or by `omv_host_feed_close`).
+    /// The link is gone (unplugged, closed by the peer or by `omv_host_feed_close`, a write
+    /// callback returned nonzero), or could not be opened: `omv_host_open_serial` on a port
+    /// that does not exist (or is held exclusively by another program).
     LinkLost = 15,
-    /// The link was closed on purpose (reset, boot) and is not connected.
+    /// Not connected: the link was closed on purpose (reset, boot, or `omv_host_close` while
+    /// the call was in flight), or a handle from `omv_host_new_callback` is not connected yet
+    /// (`omv_host_connect` has not succeeded).
     Disconnected = 16,
     /// The cam has no channel by that name.
     NoSuchChannel = 17,
@@ -62,13 +66,17 @@ pub enum omv_status {
     BadAnswer = 18,
     /// A request larger than the cam accepts.
     TooLarge = 19,
-    /// A frame could not be converted to RGB888.
+    /// A frame the cam sent is malformed (data offset, unknown pixel format, fewer pixel
+    /// bytes than its size needs, JPEG without a start marker), or could not be converted to
+    /// RGB888.
     Decode = 20,
     /// The handle was closed with `omv_host_close`; only `omv_host_free` remains.
     Closed = 21,
-    /// No free slot: 32 channels registered, or the event queue is full.
+    /// No room: the device's channel table is full (31 channels, ids 1-31; id 0 is the
+    /// transport), or its event queue is (`omv_device_send_event`).
     Full = 22,
-    /// The host did not enable events on this link.
+    /// The host turned events off: its last PROTO_SET_CAPS lacked the events bit. Events are
+    /// on from `omv_device_new` and again after each PROTO_SYNC.
     EventsDisabled = 23,
     /// The cam restarted (soft reboot after a script) during the call; the session was
     /// restored, the call may be repeated if it is safe to.
@@ -268,7 +276,7 @@ impl From<RegistryError> for Fail {
             RegistryError::BadName => {
                 Fail::invalid("channel name empty, longer than 13 bytes, containing NUL, or taken")
             }
-            RegistryError::Full => Fail::new(omv_status::Full, "all 32 channel slots are taken"),
+            RegistryError::Full => Fail::new(omv_status::Full, "all 31 channel ids (1-31) are taken"),
             RegistryError::BadId => Fail::invalid("channel id taken, or not a static id (1-4)"),
         }
     }
@@ -277,7 +285,7 @@ impl From<RegistryError> for Fail {
 impl From<EventError> for Fail {
     fn from(e: EventError) -> Fail {
         match e {
-            EventError::Disabled => Fail::new(omv_status::EventsDisabled, "the host has not enabled events"),
+            EventError::Disabled => Fail::new(omv_status::EventsDisabled, "the host turned events off (SET_CAPS)"),
             EventError::QueueFull => Fail::new(omv_status::Full, "the event queue is full"),
         }
     }

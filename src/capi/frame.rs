@@ -1,5 +1,5 @@
-//! `omv_frame`: a frame read by `omv_host_read_frame`, owned by the library until
-//! `omv_frame_free`.
+//! `omv_frame`: a frame read by `omv_host_read_frame` or `omv_host_wait_frame`, owned by the
+//! library until `omv_frame_free`.
 
 use super::error::Fail;
 use super::ffi::guard;
@@ -28,7 +28,9 @@ pub struct omv_frame {
     pub len: usize,
     /// Frames per second the cam reported, 0 if it did not.
     pub fps: f32,
-    /// 1 for the first frame this handle received, then 2, 3, ...
+    /// Which frame this handle read: 1 for the first, then 2, 3, ... Frames read but not
+    /// returned (malformed, failed to convert, too large for `omv_host_read_frame_into`)
+    /// take a number too, so numbers may be skipped.
     pub counter: u64,
 }
 
@@ -90,12 +92,13 @@ pub(crate) fn frame_into_box(px: FramePixels) -> *mut omv_frame {
     Box::into_raw(b).cast()
 }
 
-/// Releases a frame from `omv_host_read_frame`. Thread-safe for distinct frames; `frame`
-/// must not be used afterwards. NULL returns `OMV_STATUS_NULL_ARGUMENT` and does nothing.
+/// Releases a frame from `omv_host_read_frame` or `omv_host_wait_frame`. Thread-safe for
+/// distinct frames; `frame` must not be used afterwards. NULL returns
+/// `OMV_STATUS_NULL_ARGUMENT` and does nothing.
 ///
 /// # Safety
-/// `frame` must be NULL or a frame from `omv_host_read_frame` not yet freed (never an
-/// `omv_frame` the caller filled or got from `omv_host_read_frame_into`).
+/// `frame` must be NULL or a frame from `omv_host_read_frame` / `omv_host_wait_frame` not yet
+/// freed (never an `omv_frame` the caller filled or got from `omv_host_read_frame_into`).
 #[no_mangle]
 pub unsafe extern "C" fn omv_frame_free(frame: *mut omv_frame) -> omv_status {
     guard("omv_frame_free", || {

@@ -328,15 +328,17 @@ unsafe fn opt_ref<'a>(p: *const omv_options) -> Result<Option<&'a omv_options>, 
 /// (with `user_data`); bytes received go in with `omv_host_feed`. The handle is not connected
 /// yet: call `omv_host_connect` once the application is ready to feed answers.
 ///
-/// `write` runs on the thread issuing a request or on the client's reader thread (ACKs),
-/// one call at a time, while the client holds its link lock: it may call `omv_host_feed` /
-/// `omv_host_feed_close` (even on the same handle), but no other `omv_host_*` function on this
-/// handle. `user_data` must be usable from those threads. This function is thread-safe (every
-/// call makes an independent handle).
+/// `write` may run on any of the client's threads: one issuing a request, the reader thread
+/// (ACKs) or the event thread (automatic reconnection, calls from the event callback). Calls
+/// come one at a time, while the client holds its link lock: `write` may call `omv_host_feed`
+/// / `omv_host_feed_close` (even on the same handle), but no other `omv_host_*` function on
+/// this handle. `user_data` must be usable from any thread. Returning nonzero marks the link
+/// lost (see `omv_write_fn`). This function is thread-safe (every call makes an independent
+/// handle).
 ///
 /// # Safety
-/// `out` must be NULL or writable; `write` must be safe to call with `user_data` as documented
-/// until `omv_host_free` returns.
+/// `out` must be NULL or writable; `write` must be safe to call with `user_data` from any
+/// thread until `omv_host_free` returns.
 #[no_mangle]
 pub unsafe extern "C" fn omv_host_new_callback(
     write: omv_write_fn,
@@ -404,7 +406,8 @@ pub unsafe extern "C" fn omv_host_connect(host: *mut omv_host, options: *const o
 }
 
 /// Bytes received from the cam on an application-driven link. Thread-safe; may be called from
-/// the write callback. `OMV_STATUS_LINK_LOST` if the link was closed with `omv_host_feed_close`.
+/// the write callback. `OMV_STATUS_LINK_LOST` (bytes dropped) once the link was closed with
+/// `omv_host_feed_close`.
 ///
 /// # Safety
 /// `host` must be NULL or a live handle; `data` NULL (with `len` 0) or `len` readable bytes.
@@ -425,8 +428,10 @@ pub unsafe extern "C" fn omv_host_feed(host: *mut omv_host, data: *const u8, len
 }
 
 /// The application's link is gone (device detached): requests fail with
-/// `OMV_STATUS_LINK_LOST`, and the event callback gets `OMV_EVENT_KIND_LINK_LOST`. `reason` may
-/// be NULL. Thread-safe; may be called from the write callback.
+/// `OMV_STATUS_LINK_LOST`, and the event callback gets `OMV_EVENT_KIND_LINK_LOST`. This is
+/// final for the handle: neither `options.auto_reconnect` nor `omv_host_connect` can reopen
+/// it; free it and make a new one with `omv_host_new_callback`. `reason` may be NULL.
+/// Thread-safe; may be called from the write callback.
 ///
 /// # Safety
 /// `host` must be NULL or a live handle; `reason` NULL or a NUL-terminated string.
@@ -455,7 +460,8 @@ pub unsafe extern "C" fn omv_host_feed_close(host: *mut omv_host, reason: *const
 /// `omv_host_*` function on this handle (including `omv_host_close`), except `omv_host_free`.
 /// Calls wait for operations in flight, like calls from other threads. Thread-safe: when this
 /// returns (called outside the callback), the old callback is not running and will not run
-/// again. Events need `options.events` on.
+/// again. `OMV_EVENT_KIND_DEVICE` events need `options.events` on; the other kinds come
+/// either way.
 ///
 /// # Safety
 /// `host` must be NULL or a live handle; `callback` must be safe to call with `user_data` on
@@ -535,7 +541,9 @@ pub(crate) unsafe fn with_camera(
     f(obj, &cam)
 }
 
-/// Whether the link is up now. Thread-safe.
+/// Whether the link is up now: `*out` is false while it is lost or after a reset / boot.
+/// A handle from `omv_host_new_callback` not connected yet returns `OMV_STATUS_DISCONNECTED`
+/// and a closed one `OMV_STATUS_CLOSED`, without writing `*out`. Thread-safe.
 ///
 /// # Safety
 /// `host` must be NULL or a live handle; `out` NULL or writable.
@@ -830,7 +838,8 @@ pub unsafe extern "C" fn omv_host_streaming(
     })
 }
 
-/// Reads the latest frame (lock, size, read, unlock). `*out` is a new frame to release with
+/// Reads the latest frame (CHANNEL_LOCK, CHANNEL_READ, CHANNEL_UNLOCK, with a CHANNEL_SIZE
+/// first when the frame's length is not known). `*out` is a new frame to release with
 /// `omv_frame_free`, or NULL when no frame is ready (still `OMV_STATUS_OK`). With
 /// `OMV_FRAME_RGB888` in `flags` the pixels are converted to RGB888. Thread-safe.
 ///
@@ -856,11 +865,12 @@ pub unsafe extern "C" fn omv_host_read_frame(host: *mut omv_host, flags: u32, ou
     })
 }
 
-/// Waits up to `timeout_ms` milliseconds for a frame and takes it, sleeping until the cam
-/// says one is ready (no polling: a waiting host costs no CPU). `*out` is a new frame to
-/// release with `omv_frame_free`, or NULL when none came within the timeout (still
-/// `OMV_STATUS_OK`, as `omv_host_read_frame` reports "no frame"). `timeout_ms` 0 tries once,
-/// like `omv_host_read_frame`. `flags` as for `omv_host_read_frame`. Thread-safe; other calls on
+/// Waits up to `timeout_ms` milliseconds for a frame and takes it. With `options.events` on
+/// (the default) it sleeps until the cam says one is ready, so a waiting host costs no CPU;
+/// with events off it tries every 10 ms. `*out` is a new frame to release with
+/// `omv_frame_free`, or NULL when none came within the timeout (still `OMV_STATUS_OK`, as
+/// `omv_host_read_frame` reports "no frame"). `timeout_ms` 0 tries once, like
+/// `omv_host_read_frame`. `flags` as for `omv_host_read_frame`. Thread-safe; other calls on
 /// the same handle may run while one waits.
 ///
 /// # Safety

@@ -2,8 +2,11 @@
 //! generated from this module by cbindgen (see `cbindgen.toml`).
 //!
 //! Conventions, the same for every function:
-//! - names start with `omv_`; handles (`omv_host`, `omv_device`, `omv_frame`) are opaque
-//!   pointers made by the library and released by their `*_free` function;
+//! - names start with `omv_`; handles (`omv_host`, `omv_device`, `omv_controls`) are opaque
+//!   pointers made by the library and released by their `*_free` function (`omv_host_free`,
+//!   `omv_device_free`, `omv_controls_free`). `omv_frame` is not opaque: its fields are read
+//!   directly; the frames `omv_host_read_frame` / `omv_host_wait_frame` return are released
+//!   by `omv_frame_free`;
 //! - every function returns an [`omv_status`]: `OMV_STATUS_OK` (0) or an error, and results go
 //!   through out-pointers; `omv_last_error` explains the last failure on the calling thread;
 //! - NULL, misaligned or out-of-range arguments are errors, never crashes; a panic inside the
@@ -76,8 +79,9 @@ pub unsafe extern "C" fn omv_library_version(
 /// Copies the calling thread's last error message ("function: OMV_STATUS_X: why") into `buf`
 /// (`len` bytes, NUL-terminated, truncated to fit); empty if no call on this thread failed.
 /// `*written` (may be NULL) is the number of bytes before the NUL. Returns
-/// `OMV_STATUS_BUFFER_TOO_SMALL` if the message was truncated. Does not change the last
-/// error itself. Thread-safe (per-thread state).
+/// `OMV_STATUS_BUFFER_TOO_SMALL` if the message was truncated, and also when `len` is 0, then
+/// without writing `buf` or `*written`. Does not change the last error itself. Thread-safe
+/// (per-thread state).
 ///
 /// # Safety
 /// `buf` NULL or `len` writable bytes; `written` NULL or writable.

@@ -77,7 +77,11 @@ pub const OMV_PROTO_OVERFLOW: i32 = 7;
 pub const OMV_DEFAULT_MAX_PAYLOAD: u16 = 4082;
 
 /// Sends bytes on the application's link. Return 0 when all `len` bytes were written,
-/// nonzero when the link is gone (the request fails with `OMV_STATUS_LINK_LOST`).
+/// nonzero when they could not be. For a host (`omv_host_new_callback`), nonzero marks the
+/// link lost: the call fails with `OMV_STATUS_LINK_LOST` and the event callback gets
+/// `OMV_EVENT_KIND_LINK_LOST`. For a device (`omv_device_new`), it counts a transport error
+/// (`transport_errors` in `omv_stats`) and the `omv_device_feed` / `omv_device_poll` call
+/// returns `OMV_STATUS_IO`; the device goes on.
 pub type omv_write_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, data: *const u8, len: usize) -> i32>;
 
 /// What kind of event an event callback receives.
@@ -107,7 +111,10 @@ pub struct omv_options {
     pub seq: bool,
     /// Ask the cam to want ACKs for what it sends (default on).
     pub ack: bool,
-    /// Ask the cam to send events (default on; needed for event callbacks).
+    /// Ask the cam to send events (default on). Needed for `OMV_EVENT_KIND_DEVICE` callbacks
+    /// and for `omv_host_wait_frame` to sleep instead of polling. `OMV_EVENT_KIND_LINK_LOST`,
+    /// `OMV_EVENT_KIND_RECONNECTED` and `OMV_EVENT_KIND_CAM_RESTARTED` come either way
+    /// (without events a cam's restart is only noticed when a later request runs into it).
     pub events: bool,
     /// Largest payload wished; the link uses min(cam, this) (default 4082, at least 50).
     pub max_payload: u16,
@@ -115,7 +122,9 @@ pub struct omv_options {
     pub timeout_ms: u32,
     /// PROTO_SYNC attempts before a resynchronisation fails (default 3).
     pub sync_attempts: u32,
-    /// Reopen the transport and restore the session when the link is lost (default off).
+    /// Reopen the transport and restore the session when the link is lost (default off),
+    /// retrying with a growing pause on the event thread. A callback link closed with
+    /// `omv_host_feed_close` is never reopened: free that handle and make a new one.
     pub auto_reconnect: bool,
 }
 
