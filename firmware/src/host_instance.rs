@@ -13,7 +13,7 @@ use core::ptr::{addr_of, addr_of_mut};
 use core::time::Duration;
 
 use openmvproto::framing::payload::{CapFlags, Caps};
-use openmvproto::framing::{max_payload_for, MIN_MAX_PAYLOAD};
+use openmvproto::framing::{max_payload_u16, MIN_MAX_PAYLOAD};
 use openmvproto::host::{ByteBuf, HostConfig, HostMachine};
 use openmvproto::time::Instant;
 
@@ -103,13 +103,12 @@ pub const HOST_STORAGE_SIZE: usize = size_of::<HostInstance>();
 pub const HOST_STORAGE_ALIGN: usize = align_of::<HostInstance>();
 /// The largest payload the instance takes or sends.
 pub const HOST_MAX_PAYLOAD: usize = {
-    let a = max_payload_for(HOST_PACKET_BUF);
+    let a = max_payload_u16(HOST_PACKET_BUF) as usize;
     let b = HOST_TX_BUF - 14 - 64;
-    let m = if a < b { a } else { b };
-    if m > u16::MAX as usize {
-        u16::MAX as usize
+    if a < b {
+        a
     } else {
-        m
+        b
     }
 };
 const _: () = assert!(HOST_MAX_PAYLOAD >= MIN_MAX_PAYLOAD as usize, "host buffers below the protocol minimum");

@@ -14,7 +14,7 @@ use core::ptr::{addr_of, addr_of_mut};
 use openmvproto::channels::{ChannelFlags, FrameChannel, RingChannel, ScriptChannel};
 use openmvproto::device::{Device, DeviceConfig, Event, EventError, Registry, RegistryError};
 use openmvproto::framing::payload::{event, CapFlags, Caps};
-use openmvproto::framing::{max_payload_for, ChannelId, MIN_MAX_PAYLOAD};
+use openmvproto::framing::{max_payload_u16, ChannelId, MIN_MAX_PAYLOAD};
 use openmvproto::reliability::RetransmitPolicy;
 use openmvproto::time::Instant;
 
@@ -73,9 +73,8 @@ pub(crate) struct Engine {
 pub const STORAGE_SIZE: usize = size_of::<Instance>();
 pub const STORAGE_ALIGN: usize = align_of::<Instance>();
 
-/// The largest max_payload the packet buffer holds (a length field is a u16).
-const MAX_PAYLOAD_LIMIT: u16 =
-    if max_payload_for(PACKET_BUF) > u16::MAX as usize { u16::MAX } else { max_payload_for(PACKET_BUF) as u16 };
+/// The largest max_payload the packet buffer holds.
+const MAX_PAYLOAD_LIMIT: u16 = max_payload_u16(PACKET_BUF);
 
 /// The engine settings a C configuration asks for.
 pub fn device_config(c: &Config) -> Result<DeviceConfig, i32> {

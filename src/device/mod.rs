@@ -18,7 +18,7 @@ pub use registry::{Entries, Registry, RegistryError, MAX_CHANNELS, MAX_STATIC_ID
 use crate::channels::Channel;
 use crate::framing::payload::{ChannelEntry, ChannelFlags, IoctlRequest, MemoryEntry, ReadRequest, WriteRequest};
 use crate::framing::{
-    max_payload_for, seal, ChannelId, Checksum, Decoder, FastCrc, Flags, FrameError, Header, Opcode, Packet, Role,
+    max_payload_u16, seal, ChannelId, Checksum, Decoder, FastCrc, Flags, FrameError, Header, Opcode, Packet, Role,
     Status, HEADER_LEN,
 };
 use crate::reliability::{validate_caps, AckWait, Caps, Expiry, RetransmitPolicy, SeqCounter, Stats};
@@ -165,7 +165,7 @@ impl<C: Checksum, const N: usize, const T: usize> Device<C, N, T> {
     pub fn new_in(slot: &mut MaybeUninit<Self>, mut config: DeviceConfig, crc: C) -> &mut Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::TX_HOLDS_A_PACKET;
-        let max = max_payload_for(N).min(u16::MAX as usize) as u16;
+        let max = max_payload_u16(N);
         config.caps.max_payload = config.caps.max_payload.clamp(crate::framing::MIN_MAX_PAYLOAD, max);
         let p = slot.as_mut_ptr();
         // The decoder gets the capabilities' rules before each packet (`handle_input`).

@@ -3,7 +3,7 @@
 
 use core::ptr::addr_of_mut;
 
-use super::{max_payload_for, Checksum, Flags, Header, Opcode, HEADER_LEN, SYNC};
+use super::{max_payload_u16, Checksum, Flags, Header, Opcode, HEADER_LEN, SYNC};
 
 /// A decoded packet; the payload borrows the decoder or the input chunk (no copy when the whole
 /// packet was inside one chunk).
@@ -108,7 +108,7 @@ pub struct Decoder<const N: usize, const IN_PLACE: bool = true> {
 
 impl<const N: usize, const IN_PLACE: bool> Decoder<N, IN_PLACE> {
     /// The largest payload `N` holds (and a length field can claim).
-    const LIMIT: u16 = if max_payload_for(N) > u16::MAX as usize { u16::MAX } else { max_payload_for(N) as u16 };
+    const LIMIT: u16 = max_payload_u16(N);
 
     /// A decoder with CRC checking on, no sequence check, and the largest `max_payload` that
     /// fits `N`.

@@ -30,3 +30,14 @@ pub const MIN_MAX_PAYLOAD: u16 = 50;
 pub const fn max_payload_for(buf: usize) -> usize {
     buf.saturating_sub(HEADER_LEN + PAYLOAD_CRC_LEN)
 }
+
+/// [`max_payload_for`] capped at what a header's u16 length field can claim: the largest
+/// max_payload a buffer of `buf` bytes can be configured with.
+pub const fn max_payload_u16(buf: usize) -> u16 {
+    let n = max_payload_for(buf);
+    if n > u16::MAX as usize {
+        u16::MAX
+    } else {
+        n as u16
+    }
+}
