@@ -214,8 +214,8 @@ typedef enum omv_status {
     OMV_STATUS_ANSWER_TOO_LONG = 25,
     // The cam offered more bytes than the host takes in at once.
     OMV_STATUS_SIZE_LIMIT = 26,
-    // A request that is never repeated (EXEC, a consuming stdout read) may or may not have
-    // been carried out.
+    // A request that is never repeated (EXEC, a consuming stdout read, an ioctl, a
+    // push-button press) may or may not have been carried out.
     OMV_STATUS_OUTCOME_UNKNOWN = 27,
     // A bug in the library (an invariant did not hold).
     OMV_STATUS_INTERNAL = 254,
@@ -606,7 +606,8 @@ enum omv_status omv_controls_option(const struct omv_controls *controls,
 enum omv_status omv_controls_free(struct omv_controls *controls);
 
 // Sets a toggle or push button. The value is checked against the control first
-// (`OMV_STATUS_INVALID_ARGUMENT` with the reason in `omv_last_error`). Thread-safe.
+// (`OMV_STATUS_INVALID_ARGUMENT` with the reason in `omv_last_error`). Thread-safe. A press
+// is never repeated after a recovery: a lost answer gives `OMV_STATUS_OUTCOME_UNKNOWN`.
 //
 // # Safety
 // `host` NULL or live; `channel`, `name` NULL or NUL-terminated.
@@ -937,7 +938,8 @@ enum omv_status omv_host_lock(struct omv_host *host, uint8_t channel, bool *take
 // `host` NULL or live; `released` NULL or writable.
 enum omv_status omv_host_unlock(struct omv_host *host, uint8_t channel, bool *released);
 
-// CHANNEL_IOCTL with `request` and `arg_len` argument bytes. Thread-safe.
+// CHANNEL_IOCTL with `request` and `arg_len` argument bytes. Thread-safe. Never repeated
+// after a recovery: a lost answer gives `OMV_STATUS_OUTCOME_UNKNOWN`.
 //
 // # Safety
 // `host` NULL or live; `arg` NULL (with `arg_len` 0) or `arg_len` readable bytes.

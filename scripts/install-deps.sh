@@ -19,6 +19,7 @@ if ((${#missing[@]})); then
 fi
 
 rustup target list --installed | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
+rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 # The core's minimum Rust (its rust-version), which scripts/check-msrv.sh compiles with.
 msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)

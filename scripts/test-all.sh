@@ -36,6 +36,9 @@ step "core: no_std builds for a Cortex-M7 (thumbv7em-none-eabihf)"
 cargo build -q --release -p openmvproto --no-default-features --target thumbv7em-none-eabihf
 cargo build -q --release -p openmvproto --no-default-features --features alloc --target thumbv7em-none-eabihf
 
+step "Windows: the core, omv-vcam and omv type-check for x86_64-pc-windows-gnu (no pty there: TCP)"
+cargo check -q --release --target x86_64-pc-windows-gnu -p openmvproto -p openmvproto-vcam -p omv --lib --bins
+
 step "unit, golden, back-to-back, fault, property and end-to-end tests"
 cargo test --release --workspace
 export OMV_WORKSPACE_TESTED=1 # the area scripts below skip the cargo tests this just ran

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use openmvproto::channels::ChannelFlags;
 use openmvproto::client::{Camera, ClientEvent, Error, Options};
-use openmvproto::framing::payload::{event, CapFlags, Caps, ChannelEntry, FrameHeader, PixFormat};
+use openmvproto::framing::payload::{event, ioctl, CapFlags, Caps, ChannelEntry, FrameHeader, PixFormat};
 use openmvproto::framing::{encode_parts, Checksum, Decoder, FastCrc, Role};
 use openmvproto::transport::memory::{self, MemoryEnd};
 use openmvproto::transport::{RxHalf, Transport, TxHalf};
@@ -519,6 +519,95 @@ fn stdout_read_whose_answer_is_lost_is_never_repeated() {
     let e = within(BOUND, || r.cam.read_stdout_bytes()).unwrap_err();
     assert!(matches!(e, Error::OutcomeUnknown { op: "read_stdout", .. }), "{e:?}");
     assert_eq!(reads.load(Ordering::Relaxed), 1, "the stdout read sent more than once");
+}
+
+#[test]
+fn user_ioctl_whose_answer_is_lost_is_never_repeated() {
+    // A user channel's ioctl is a command the client cannot judge: a second one may act twice.
+    let ioctls = Arc::new(AtomicUsize::new(0));
+    let n = ioctls.clone();
+    let r = rig(move |_, h, _| {
+        if h.opcode == Opcode::CHANNEL_IOCTL && h.channel == CONFIG {
+            n.fetch_add(1, Ordering::Relaxed);
+            return Act::Silence;
+        }
+        Act::Normal
+    });
+    let e = within(BOUND, || r.cam.ioctl("config", 7, &[1])).unwrap_err();
+    assert!(matches!(e, Error::OutcomeUnknown { op: "ioctl", .. }), "{e:?}");
+    assert_eq!(ioctls.load(Ordering::Relaxed), 1, "the ioctl sent more than once");
+}
+
+#[test]
+fn stream_settings_whose_answer_is_lost_are_sent_again() {
+    // STREAM_CTRL sets a state: after the recovery it is sent again and the call succeeds.
+    let ctrls = Arc::new(AtomicUsize::new(0));
+    let n = ctrls.clone();
+    let r = rig(move |_, h, p| {
+        let ctrl = p.get(..4) == Some(&ioctl::STREAM_CTRL.to_le_bytes());
+        if h.opcode == Opcode::CHANNEL_IOCTL
+            && h.channel == ChannelId::STREAM
+            && ctrl
+            && n.fetch_add(1, Ordering::Relaxed) == 0
+        {
+            return Act::Silence;
+        }
+        Act::Normal
+    });
+    within(BOUND, || r.cam.streaming(true, false, None)).unwrap();
+    assert_eq!(ctrls.load(Ordering::Relaxed), 2, "the lost STREAM_CTRL and its one repeat");
+}
+
+/// A `config` channel holding controls: a slider and a push button.
+fn controls_blob() -> Vec<u8> {
+    use openmvproto::controls::{encode_controls, ControlRef, Number, Range, ValueRef, WidgetRef};
+    let range = Range { min: Number::Int(0), max: Number::Int(255), step: Number::Int(1) };
+    let fields = [
+        ControlRef { name: "threshold", widget: WidgetRef::Slider(range), value: ValueRef::Int(0), unit: None },
+        ControlRef { name: "reset", widget: WidgetRef::PushButton, value: ValueRef::Bool(false), unit: None },
+    ];
+    let mut buf = vec![0u8; 256];
+    let n = encode_controls(&mut buf, &fields).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+/// A rig whose `config` is [`controls_blob`] and which drops the answer to the first write.
+fn controls_rig_losing_first_write(writes: Arc<AtomicUsize>) -> Rig {
+    let blob = controls_blob();
+    rig(move |cam, h, _| match h.opcode {
+        Opcode::CHANNEL_SIZE if h.channel == CONFIG => {
+            Act::Send(vec![cam.answer(h, Flags::empty(), &(blob.len() as u32).to_le_bytes())])
+        }
+        Opcode::CHANNEL_READ if h.channel == CONFIG => Act::Send(vec![cam.answer(h, Flags::empty(), &blob)]),
+        Opcode::CHANNEL_WRITE if h.channel == CONFIG && writes.fetch_add(1, Ordering::Relaxed) == 0 => Act::Silence,
+        _ => Act::Normal,
+    })
+}
+
+#[test]
+fn button_press_whose_answer_is_lost_is_never_repeated() {
+    let writes = Arc::new(AtomicUsize::new(0));
+    let r = controls_rig_losing_first_write(writes.clone());
+    let e = within(BOUND, || r.cam.set_control("config", "reset", true)).unwrap_err();
+    assert!(matches!(e, Error::OutcomeUnknown { op: "set_controls", .. }), "{e:?}");
+    assert_eq!(writes.load(Ordering::Relaxed), 1, "the press sent more than once");
+    // Unchecked, any bool may be a press.
+    let e = within(BOUND, || {
+        writes.store(0, Ordering::Relaxed);
+        r.cam.set_controls_unchecked("config", &[("reset", &openmvproto::controls::Value::Bool(true))])
+    })
+    .unwrap_err();
+    assert!(matches!(e, Error::OutcomeUnknown { op: "set_controls", .. }), "{e:?}");
+    assert_eq!(writes.load(Ordering::Relaxed), 1, "the unchecked press sent more than once");
+}
+
+#[test]
+fn control_value_whose_answer_is_lost_is_written_again() {
+    let writes = Arc::new(AtomicUsize::new(0));
+    let r = controls_rig_losing_first_write(writes.clone());
+    within(BOUND, || r.cam.set_control("config", "threshold", 9)).unwrap();
+    assert_eq!(writes.load(Ordering::Relaxed), 2, "the lost write and its one repeat");
 }
 
 #[test]

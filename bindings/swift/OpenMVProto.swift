@@ -905,7 +905,8 @@ public protocol CameraProtocol: AnyObject, Sendable {
     func hostStats()  -> LinkStats
     
     /**
-     * CHANNEL_IOCTL with a request number and its argument bytes.
+     * CHANNEL_IOCTL with a request number and its argument bytes. Never repeated after a
+     * recovery: a lost answer gives `OutcomeUnknown`.
      */
     func ioctl(channel: String, request: UInt32, argument: Data) throws 
     
@@ -1066,7 +1067,8 @@ public protocol CameraProtocol: AnyObject, Sendable {
     func controls(channel: String) throws  -> [Control]
     
     /**
-     * Sets a control after checking the value against its widget.
+     * Sets a control after checking the value against its widget. A push-button press is
+     * never repeated after a recovery: a lost answer gives `OutcomeUnknown`.
      */
     func setControl(channel: String, name: String, value: ControlValue) throws 
     
@@ -1320,7 +1322,8 @@ open func hostStats() -> LinkStats  {
 }
     
     /**
-     * CHANNEL_IOCTL with a request number and its argument bytes.
+     * CHANNEL_IOCTL with a request number and its argument bytes. Never repeated after a
+     * recovery: a lost answer gives `OutcomeUnknown`.
      */
 open func ioctl(channel: String, request: UInt32, argument: Data)throws   {try rustCallWithError(FfiConverterTypeCameraError_lift) {
         uniffiCallStatus in
@@ -1716,7 +1719,8 @@ open func controls(channel: String)throws  -> [Control]  {
 }
     
     /**
-     * Sets a control after checking the value against its widget.
+     * Sets a control after checking the value against its widget. A push-button press is
+     * never repeated after a recovery: a lost answer gives `OutcomeUnknown`.
      */
 open func setControl(channel: String, name: String, value: ControlValue)throws   {try rustCallWithError(FfiConverterTypeCameraError_lift) {
         uniffiCallStatus in
@@ -3799,7 +3803,8 @@ enum CameraError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case SizeLimit(claimed: UInt64, limit: UInt64
     )
     /**
-     * A request that is never repeated (EXEC, a consuming read) may or may not have run.
+     * A request that is never repeated (EXEC, a consuming read, an ioctl, a push-button
+     * press) may or may not have run.
      */
     case OutcomeUnknown(op: String, detail: String
     )
@@ -4934,7 +4939,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_openmvproto_uniffi_checksum_method_camera_host_stats() != 29764) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_openmvproto_uniffi_checksum_method_camera_ioctl() != 64299) {
+    if (uniffi_openmvproto_uniffi_checksum_method_camera_ioctl() != 51950) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openmvproto_uniffi_checksum_method_camera_is_connected() != 42905) {
@@ -5027,7 +5032,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_openmvproto_uniffi_checksum_method_camera_controls() != 5633) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_openmvproto_uniffi_checksum_method_camera_set_control() != 5261) {
+    if (uniffi_openmvproto_uniffi_checksum_method_camera_set_control() != 37568) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_openmvproto_uniffi_checksum_method_camera_set_controls() != 50914) {

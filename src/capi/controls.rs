@@ -363,7 +363,8 @@ unsafe fn set(host: *mut omv_host, channel: *const c_char, name: *const c_char, 
 }
 
 /// Sets a toggle or push button. The value is checked against the control first
-/// (`OMV_STATUS_INVALID_ARGUMENT` with the reason in `omv_last_error`). Thread-safe.
+/// (`OMV_STATUS_INVALID_ARGUMENT` with the reason in `omv_last_error`). Thread-safe. A press
+/// is never repeated after a recovery: a lost answer gives `OMV_STATUS_OUTCOME_UNKNOWN`.
 ///
 /// # Safety
 /// `host` NULL or live; `channel`, `name` NULL or NUL-terminated.

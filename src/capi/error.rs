@@ -85,8 +85,8 @@ pub enum omv_status {
     AnswerTooLong = 25,
     /// The cam offered more bytes than the host takes in at once.
     SizeLimit = 26,
-    /// A request that is never repeated (EXEC, a consuming stdout read) may or may not have
-    /// been carried out.
+    /// A request that is never repeated (EXEC, a consuming stdout read, an ioctl, a
+    /// push-button press) may or may not have been carried out.
     OutcomeUnknown = 27,
     /// A bug in the library (an invariant did not hold).
     Internal = 254,

@@ -770,7 +770,8 @@ pub unsafe extern "C" fn omv_host_unlock(host: *mut omv_host, channel: u8, relea
     })
 }
 
-/// CHANNEL_IOCTL with `request` and `arg_len` argument bytes. Thread-safe.
+/// CHANNEL_IOCTL with `request` and `arg_len` argument bytes. Thread-safe. Never repeated
+/// after a recovery: a lost answer gives `OMV_STATUS_OUTCOME_UNKNOWN`.
 ///
 /// # Safety
 /// `host` NULL or live; `arg` NULL (with `arg_len` 0) or `arg_len` readable bytes.

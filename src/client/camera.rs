@@ -268,11 +268,28 @@ impl Camera {
     }
 
     /// CHANNEL_IOCTL with the request number and its argument bytes.
+    ///
+    /// Never repeated after a recovery: what a request does is the channel's business, and a
+    /// second one may do it twice ([`Error::OutcomeUnknown`] when its answer was lost). The
+    /// calls that send the built-in ioctls ([`Camera::streaming`], [`Camera::stop`]) are
+    /// repeated, as those set a state.
     pub fn ioctl<'a>(&self, ch: impl Into<Chan<'a>>, request: u32, arg: &[u8]) -> Result<()> {
         let ch = ch.into();
         self.op(|sh, s| {
             let id = resolve(sh, s, ch)?;
+            s.committed = Some("ioctl");
             ioctl_in(sh, s, id, request, arg)
+        })
+    }
+
+    /// A controls write; with `once`, it is not repeated after a recovery.
+    pub(crate) fn write_updates(&self, ch: Chan<'_>, blob: &[u8], once: bool) -> Result<()> {
+        self.op(|sh, s| {
+            let id = resolve(sh, s, ch)?;
+            if once {
+                s.committed = Some("set_controls");
+            }
+            write_in(sh, s, id, 0, blob)
         })
     }
 

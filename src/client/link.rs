@@ -8,8 +8,8 @@
 //! noticed), and gives it back as soon as a caller is waiting.
 //!
 //! Locks, always taken in this order:
-//! 1. `session` (the operation lock): held for a whole operation (read_frame = lock, size,
-//!    read, unlock), so operations from many threads never interleave on the wire;
+//! 1. `session` (the operation lock): held for a whole operation (a frame's lock, reads and
+//!    unlock), so operations from many threads never interleave on the wire;
 //! 2. `link`: the Host, the send half and the link state, held briefly. Requesters wait for
 //!    answers on `cv`, which releases it; the reader thread takes it to feed received bytes.
 //!

@@ -252,7 +252,6 @@ impl Builder {
     }
 
     /// Builds and serves a new pty on a thread: see [`VirtualCam::spawn_pty`].
-    #[cfg(unix)]
     pub fn spawn_pty(self, link: Option<&Path>) -> io::Result<VcamHandle> {
         self.build()?.spawn_pty(link)
     }
@@ -357,6 +356,12 @@ impl VirtualCam {
         h.pty_path = Some(slave);
         h._link = symlink;
         Ok(h)
+    }
+
+    /// A pty needs a Unix host: this one serves TCP or a given link instead.
+    #[cfg(not(unix))]
+    pub fn spawn_pty(self, _link: Option<&Path>) -> io::Result<VcamHandle> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "a pty needs a Unix host; serve TCP instead"))
     }
 }
 

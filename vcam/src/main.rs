@@ -11,7 +11,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
@@ -65,32 +65,6 @@ struct Cli {
     log_level: Option<String>,
 }
 
-/// Set by SIGTERM / SIGINT.
-static SIGNALLED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_sig: libc::c_int) {
-    // Only an atomic store: async-signal-safe.
-    SIGNALLED.store(true, Ordering::Relaxed);
-}
-
-fn install_signal_handlers() -> std::io::Result<()> {
-    for sig in [libc::SIGTERM, libc::SIGINT] {
-        // SAFETY: sigaction is zero-initialisable plain data; we set a handler that only
-        // performs an atomic store (async-signal-safe), an empty mask, and pass valid pointers.
-        let r = unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            sa.sa_flags = libc::SA_RESTART;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(sig, &sa, std::ptr::null_mut())
-        };
-        if r != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
 fn init_logging(level: Option<&str>) {
     let mut b = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
     if let Some(level) = level {
@@ -126,7 +100,11 @@ fn run(cli: Cli) -> std::io::Result<()> {
         ..Options::default()
     };
     let cam = VirtualCam::new(opts)?;
-    install_signal_handlers()?;
+    let (signalled, signal) = mpsc::sync_channel(1);
+    ctrlc::set_handler(move || {
+        let _ = signalled.try_send(());
+    })
+    .map_err(std::io::Error::other)?;
     let handle = if let Some(link) = &cli.pty {
         let h = cam.spawn_pty(Some(link))?;
         if let Some(p) = h.pty_path() {
@@ -143,8 +121,8 @@ fn run(cli: Cli) -> std::io::Result<()> {
     };
     std::io::stdout().flush()?;
     loop {
-        std::thread::sleep(Duration::from_millis(20));
-        if SIGNALLED.load(Ordering::Relaxed) {
+        // Woken by the signal; the timeout is for noticing a serve loop that ended.
+        if signal.recv_timeout(Duration::from_millis(100)).is_ok() {
             log::info!("signal received: shutting down");
             return handle.stop();
         }

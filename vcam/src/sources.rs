@@ -5,8 +5,9 @@ use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
-use log::{debug, warn};
+use log::warn;
 
+#[cfg(unix)]
 use super::pty::Pty;
 use openmvproto::transport::split_boxed;
 use openmvproto::transport::{RxHalf, TxHalf};
@@ -104,12 +105,14 @@ impl LinkSource for TcpLinks {
 }
 
 /// A pty: its master is the one link; hosts open and close the slave as they like.
+#[cfg(unix)]
 #[derive(Debug)]
 pub struct PtyLinks {
     pty: Pty,
     given: bool,
 }
 
+#[cfg(unix)]
 impl PtyLinks {
     /// Gives the master of `pty` as the link; again, after 100 ms, whenever the serve loop
     /// drops it.
@@ -118,11 +121,12 @@ impl PtyLinks {
     }
 }
 
+#[cfg(unix)]
 impl LinkSource for PtyLinks {
     fn accept(&mut self, _timeout: Duration) -> io::Result<Accept> {
         if self.given {
             // The master failed in a way the halves did not absorb: do not spin on it.
-            debug!("pty: serving the master again");
+            log::debug!("pty: serving the master again");
             std::thread::sleep(Duration::from_millis(100));
         }
         self.given = true;

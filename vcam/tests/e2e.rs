@@ -159,6 +159,23 @@ fn over_a_pseudo_terminal() {
 }
 
 #[test]
+fn sigterm_ends_the_cam_cleanly_and_removes_its_pty_link() {
+    let (mut v, link) = vcam_pty();
+    // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+    unsafe { libc::kill(v.0.id() as libc::pid_t, libc::SIGTERM) };
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = v.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "omv-vcam did not exit on SIGTERM");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success(), "omv-vcam exited with {status}");
+    assert!(std::fs::symlink_metadata(&link).is_err(), "the pty link {link} is still there");
+}
+
+#[test]
 fn over_tcp() {
     let (_v, addr) = vcam_tcp();
     scenario(TcpTransport::new(&addr));

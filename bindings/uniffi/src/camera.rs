@@ -187,7 +187,8 @@ impl Camera {
         Ok(self.inner.unlock(&channel)?)
     }
 
-    /// CHANNEL_IOCTL with a request number and its argument bytes.
+    /// CHANNEL_IOCTL with a request number and its argument bytes. Never repeated after a
+    /// recovery: a lost answer gives `OutcomeUnknown`.
     pub fn ioctl(&self, channel: String, request: u32, argument: Vec<u8>) -> Result<()> {
         Ok(self.inner.ioctl(&channel, request, &argument)?)
     }

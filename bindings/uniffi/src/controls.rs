@@ -192,7 +192,8 @@ impl Camera {
         Ok(Control::from(&self.inner.control(channel.as_str(), &name)?))
     }
 
-    /// Sets a control after checking the value against its widget.
+    /// Sets a control after checking the value against its widget. A push-button press is
+    /// never repeated after a recovery: a lost answer gives `OutcomeUnknown`.
     pub fn set_control(&self, channel: String, name: String, value: ControlValue) -> Result<()> {
         Ok(self.inner.set_control(channel.as_str(), &name, core::Value::from(value))?)
     }

@@ -42,7 +42,8 @@ pub enum CameraError {
     AnswerTooLong,
     /// The cam offered more bytes than the client takes in at once.
     SizeLimit { claimed: u64, limit: u64 },
-    /// A request that is never repeated (EXEC, a consuming read) may or may not have run.
+    /// A request that is never repeated (EXEC, a consuming read, an ioctl, a push-button
+    /// press) may or may not have run.
     OutcomeUnknown { op: String, detail: String },
 }
 

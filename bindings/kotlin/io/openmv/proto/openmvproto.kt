@@ -1210,7 +1210,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_host_stats() and 0xFFFF) != 29764) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_ioctl() and 0xFFFF) != 64299) {
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_ioctl() and 0xFFFF) != 51950) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_is_connected() and 0xFFFF) != 42905) {
@@ -1303,7 +1303,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_controls() and 0xFFFF) != 5633) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_set_control() and 0xFFFF) != 5261) {
+    if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_set_control() and 0xFFFF) != 37568) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_openmvproto_uniffi_checksum_method_camera_set_controls() and 0xFFFF) != 50914) {
@@ -2283,7 +2283,8 @@ public interface CameraInterface {
     fun `hostStats`(): LinkStats
     
     /**
-     * CHANNEL_IOCTL with a request number and its argument bytes.
+     * CHANNEL_IOCTL with a request number and its argument bytes. Never repeated after a
+     * recovery: a lost answer gives `OutcomeUnknown`.
      */
     fun `ioctl`(`channel`: kotlin.String, `request`: kotlin.UInt, `argument`: kotlin.ByteArray)
     
@@ -2444,7 +2445,8 @@ public interface CameraInterface {
     fun `controls`(`channel`: kotlin.String): List<Control>
     
     /**
-     * Sets a control after checking the value against its widget.
+     * Sets a control after checking the value against its widget. A push-button press is
+     * never repeated after a recovery: a lost answer gives `OutcomeUnknown`.
      */
     fun `setControl`(`channel`: kotlin.String, `name`: kotlin.String, `value`: ControlValue)
     
@@ -2745,7 +2747,8 @@ open class Camera: Disposable, AutoCloseable, CameraInterface
 
     
     /**
-     * CHANNEL_IOCTL with a request number and its argument bytes.
+     * CHANNEL_IOCTL with a request number and its argument bytes. Never repeated after a
+     * recovery: a lost answer gives `OutcomeUnknown`.
      */
     @Throws(CameraException::class)override fun `ioctl`(`channel`: kotlin.String, `request`: kotlin.UInt, `argument`: kotlin.ByteArray)
         = 
@@ -3293,7 +3296,8 @@ open class Camera: Disposable, AutoCloseable, CameraInterface
 
     
     /**
-     * Sets a control after checking the value against its widget.
+     * Sets a control after checking the value against its widget. A push-button press is
+     * never repeated after a recovery: a lost answer gives `OutcomeUnknown`.
      */
     @Throws(CameraException::class)override fun `setControl`(`channel`: kotlin.String, `name`: kotlin.String, `value`: ControlValue)
         = 
@@ -5515,7 +5519,8 @@ sealed class CameraException: kotlin.Exception() {
     }
     
     /**
-     * A request that is never repeated (EXEC, a consuming read) may or may not have run.
+     * A request that is never repeated (EXEC, a consuming read, an ioctl, a push-button
+     * press) may or may not have run.
      */
     class OutcomeUnknown(
         
