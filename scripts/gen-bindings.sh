@@ -2,8 +2,7 @@
 # Builds libopenmvproto_uniffi (release) and generates its bindings in UniFFI library mode:
 #   Kotlin -> bindings/kotlin/io/openmv/proto/openmvproto.kt   (committed)
 #   Swift  -> bindings/swift/{OpenMVProto.swift,OpenMVProtoFFI.h,OpenMVProtoFFI.modulemap} (committed)
-#   Python -> $CARGO_TARGET_DIR/uniffi-python/openmvproto.py, with the library copied beside it
-#             (test artefact, not committed)
+# (No Python: Python users have the PyO3 package, bindings/python.)
 #
 #   scripts/gen-bindings.sh           regenerate (overwrites the committed Kotlin and Swift)
 #   scripts/gen-bindings.sh --check   regenerate into the target dir only; fail if the
@@ -40,17 +39,11 @@ BINDGEN="$TARGET/release/uniffi-bindgen"
 GEN="$TARGET/uniffi-gen"
 rm -rf "$GEN"
 mkdir -p "$GEN"
-for lang in kotlin swift python; do
+for lang in kotlin swift; do
     # --no-format: the output must not depend on ktlint / swiftformat being installed.
     "$BINDGEN" generate --library "$LIB" --language "$lang" --out-dir "$GEN/$lang" \
         --no-format --metadata-no-deps >/dev/null
 done
-
-# Python: module and library side by side (the module loads the library from its own folder).
-PY="$TARGET/uniffi-python"
-rm -rf "$PY"
-mkdir -p "$PY"
-cp "$GEN/python/openmvproto.py" "$LIB" "$PY/"
 
 KOTLIN_FILE=io/openmv/proto/openmvproto.kt
 SWIFT_FILES=(OpenMVProto.swift OpenMVProtoFFI.h OpenMVProtoFFI.modulemap)
@@ -89,4 +82,4 @@ cp "$GEN/kotlin/$KOTLIN_FILE" "bindings/kotlin/$KOTLIN_FILE"
 for f in "${SWIFT_FILES[@]}"; do
     cp "$GEN/swift/$f" "bindings/swift/$f"
 done
-echo "gen-bindings: wrote bindings/kotlin/$KOTLIN_FILE, bindings/swift/{$(IFS=,; echo "${SWIFT_FILES[*]}")}, $PY/"
+echo "gen-bindings: wrote bindings/kotlin/$KOTLIN_FILE, bindings/swift/{$(IFS=,; echo "${SWIFT_FILES[*]}")}"

@@ -92,7 +92,7 @@ scripts/test-capi.sh
 step "omv: every subcommand, the live view under Xvfb (screenshot, keys), run --follow in tmux, bench"
 scripts/test-omv.sh
 
-step "bindings: UniFFI Kotlin (kotlinc + JNA), Python (pytest), Swift (generated, parsed)"
+step "bindings: UniFFI Kotlin (kotlinc + JNA), Swift (generated, parsed)"
 scripts/test-bindings.sh
 
 step "python package: wheel (maturin), pytest under 3.11 and 3.12, compatibility and speed against openmv 1.0.7"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the UniFFI bindings (bindings/uniffi) against the virtual cam:
-#   1. gen      scripts/gen-bindings.sh --check: builds the cdylib, regenerates Kotlin / Swift /
-#               Python, fails if the committed Kotlin or Swift is stale
+#   1. gen      scripts/gen-bindings.sh --check: builds the cdylib, regenerates Kotlin and
+#               Swift, fails if the committed Kotlin or Swift is stale
 #   2. kotlin   bindings/kotlin-test/Main.kt compiled with the real Kotlin compiler against the
 #               committed bindings/kotlin, run on the JVM through JNA (built-in TCP, a Kotlin
 #               Transport over java.net.Socket)
@@ -10,7 +10,7 @@
 #               header, the library's exports and the Swift file's calls must name the same
 #               functions
 # Kotlin talks to an `omv-vcam --tcp 127.0.0.1:0` started here. Python users have the PyO3
-# package instead (bindings/python, scripts/test-python.sh); the UniFFI Python output is not tested.
+# package instead (bindings/python, scripts/test-python.sh); UniFFI makes no Python module.
 #
 # Needs: cargo, node + npm (the npm registry), a JDK (java), /usr/share/java/jna.jar (Debian
 # libjna-java), gcc. npm packages are installed

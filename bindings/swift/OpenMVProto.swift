@@ -846,7 +846,7 @@ public func FfiConverterTypeByteFeed_lower(_ value: ByteFeed) -> UInt64 {
 /**
  * A connection to one cam. Every method may be called from any thread; operations run one
  * at a time, each whole. Methods block (run them off the UI thread). Close the object
- * (Kotlin `close()` / `use {}`, Swift: drop the last reference, Python: `del`) to stop the
+ * (Kotlin `close()` / `use {}`, Swift: drop the last reference) to stop the
  * camera's threads and release the link.
  */
 public protocol CameraProtocol: AnyObject, Sendable {
@@ -1081,7 +1081,7 @@ public protocol CameraProtocol: AnyObject, Sendable {
 /**
  * A connection to one cam. Every method may be called from any thread; operations run one
  * at a time, each whole. Methods block (run them off the UI thread). Close the object
- * (Kotlin `close()` / `use {}`, Swift: drop the last reference, Python: `del`) to stop the
+ * (Kotlin `close()` / `use {}`, Swift: drop the last reference) to stop the
  * camera's threads and release the link.
  */
 open class Camera: CameraProtocol, @unchecked Sendable {

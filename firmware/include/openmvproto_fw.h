@@ -451,8 +451,8 @@ typedef struct {
   int32_t result;
   // With OMV_FW_HOST_NAK: the device's status (OMV_FW_STATUS_*).
   uint16_t nak_status;
-  // The request's opcode and channel; opcode 0 and channel 0 for a resync, and for the
-  // request a resync aborted (OMV_FW_HOST_ABORTED).
+  // The request's opcode and channel (also for the request a resync cut short,
+  // OMV_FW_HOST_ABORTED); opcode 0 and channel 0 for the resync itself.
   uint8_t opcode;
   uint8_t channel;
   // Answer bytes in the caller's buffer `data`.
@@ -974,9 +974,9 @@ int32_t omv_fw_host_init(void *storage,
 
 #if defined(OMV_FW_HOST)
 // Resynchronises with the device (PROTO_SYNC, GET_CAPS, SET_CAPS from the configured wish).
-// A request in flight completes first, with OMV_FW_HOST_ABORTED; then the resync completes
-// (opcode 0): 0 once the link is set up, else OMV_FW_HOST_TIMEOUT, _NAK or _BAD_CAPS. Each
-// `omv_fw_host_poll` delivers one completion.
+// A request in flight completes first, with OMV_FW_HOST_ABORTED and its own opcode and
+// channel; then the resync completes (opcode 0): 0 once the link is set up, else
+// OMV_FW_HOST_TIMEOUT, _NAK or _BAD_CAPS. Each `omv_fw_host_poll` delivers one completion.
 //
 // # Safety
 // `h` is NULL or a live handle.

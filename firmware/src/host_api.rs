@@ -58,8 +58,8 @@ pub struct HostResult {
     pub result: i32,
     /// With OMV_FW_HOST_NAK: the device's status (OMV_FW_STATUS_*).
     pub nak_status: u16,
-    /// The request's opcode and channel; opcode 0 and channel 0 for a resync, and for the
-    /// request a resync aborted (OMV_FW_HOST_ABORTED).
+    /// The request's opcode and channel (also for the request a resync cut short,
+    /// OMV_FW_HOST_ABORTED); opcode 0 and channel 0 for the resync itself.
     pub opcode: u8,
     pub channel: u8,
     /// Answer bytes in the caller's buffer `data`.
@@ -217,9 +217,9 @@ unsafe fn bytes<'a>(p: *const u8, len: usize) -> Result<&'a [u8], i32> {
 }
 
 /// Resynchronises with the device (PROTO_SYNC, GET_CAPS, SET_CAPS from the configured wish).
-/// A request in flight completes first, with OMV_FW_HOST_ABORTED; then the resync completes
-/// (opcode 0): 0 once the link is set up, else OMV_FW_HOST_TIMEOUT, _NAK or _BAD_CAPS. Each
-/// `omv_fw_host_poll` delivers one completion.
+/// A request in flight completes first, with OMV_FW_HOST_ABORTED and its own opcode and
+/// channel; then the resync completes (opcode 0): 0 once the link is set up, else
+/// OMV_FW_HOST_TIMEOUT, _NAK or _BAD_CAPS. Each `omv_fw_host_poll` delivers one completion.
 ///
 /// # Safety
 /// `h` is NULL or a live handle.
@@ -229,10 +229,14 @@ pub unsafe extern "C" fn omv_fw_host_resync(h: *mut HostInstance) -> i32 {
     unsafe {
         with(h, |e| {
             let now = e.now;
+            // A request in flight keeps its tag for the ABORTED completion; the resync's own
+            // completion then finds (0, 0).
+            if !e.machine.is_busy() {
+                e.started = (0, 0);
+            }
             e.machine.resync(now);
             // An aborted request's buffer is the caller's again: nothing more goes into it.
             *e.machine.answer_mut() = RawBuf::EMPTY;
-            e.started = (0, 0);
             e.flush();
             OMV_FW_OK
         })
@@ -480,7 +484,7 @@ pub unsafe extern "C" fn omv_fw_host_poll(h: *mut HostInstance, now_ms: u32) -> 
     unsafe {
         with(h, |e| {
             if let Some(r) = e.machine.poll_completion() {
-                let (opcode, channel) = e.started;
+                let (opcode, channel) = core::mem::take(&mut e.started);
                 let ans = e.machine.answer();
                 let (result, nak_status, len) = match r {
                     Ok(Outcome::Ack) => (OMV_FW_OK, 0, 0),

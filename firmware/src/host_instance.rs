@@ -95,7 +95,8 @@ pub(crate) struct HostEngine {
     pub hooks: HostHooks,
     last_ms: u32,
     pub now: Instant,
-    /// Opcode and channel of the request in flight (for the completion).
+    /// Opcode and channel of the request in flight, for its completion (also when a resync
+    /// cuts it short); (0, 0) otherwise.
     pub started: (u8, u8),
 }
 

@@ -332,6 +332,21 @@ static void every_request(uint16_t max_payload, uint16_t fragment)
     connect(&p);
     CHECK_EQ(omv_fw_host_list(p.host, buf, sizeof buf), OMV_FW_OK);
     CHECK_EQ(wait_done(&p).len, 64);
+
+    /* a resync cuts a request short: its completion names it, then the resync's says 0 */
+    p.connected = 0;
+    CHECK_EQ(omv_fw_host_size(p.host, (uint8_t)p.config_id, buf, 4), OMV_FW_OK);
+    pair_step(&p);
+    CHECK_EQ(omv_fw_host_resync(p.host), OMV_FW_OK);
+    p.connected = 1;
+    r = wait_done(&p);
+    CHECK_EQ(r.result, OMV_FW_HOST_ABORTED);
+    CHECK_EQ(r.opcode, 0x25 /* CHANNEL_SIZE */);
+    CHECK_EQ(r.channel, p.config_id);
+    r = wait_done(&p);
+    CHECK_EQ(r.result, 0);
+    CHECK_EQ(r.opcode, 0);
+    CHECK_EQ(r.channel, 0);
 }
 
 /* Garbled bytes towards the host: every request ends (data intact, or a typed error), the

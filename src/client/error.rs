@@ -60,9 +60,9 @@ pub enum Error {
         /// The [`super::Options::max_answer`] in force, in bytes.
         limit: usize,
     },
-    /// A request that must not be repeated (a script's EXEC, a consuming read, a user ioctl, a
-    /// button press) failed in a
-    /// way that leaves unknown whether the cam carried it out; the link was resynchronised.
+    /// A request that must not be repeated (a script's EXEC, a consuming read, an ioctl, a
+    /// button press) failed in a way that leaves unknown whether the cam carried it out; the
+    /// link was resynchronised.
     #[error("{op}: outcome unknown ({cause})")]
     OutcomeUnknown {
         /// The operation that was not repeated: "exec", "read_stdout", "ioctl" or

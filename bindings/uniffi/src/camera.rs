@@ -19,7 +19,7 @@ type Result<T, E = CameraError> = std::result::Result<T, E>;
 
 /// A connection to one cam. Every method may be called from any thread; operations run one
 /// at a time, each whole. Methods block (run them off the UI thread). Close the object
-/// (Kotlin `close()` / `use {}`, Swift: drop the last reference, Python: `del`) to stop the
+/// (Kotlin `close()` / `use {}`, Swift: drop the last reference) to stop the
 /// camera's threads and release the link.
 #[derive(uniffi::Object)]
 pub struct Camera {

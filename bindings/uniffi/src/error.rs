@@ -102,7 +102,7 @@ impl From<Error> for CameraError {
 }
 
 /// A foreign callback that threw something UniFFI could not lift as a `CameraError` (a Kotlin
-/// `RuntimeException`, a Python `ValueError`): an error value instead of a panic in Rust.
+/// `RuntimeException`, a Swift error of another type): an error value instead of a panic in Rust.
 impl From<uniffi::UnexpectedUniFFICallbackError> for CameraError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
         CameraError::Callback { detail: e.reason }

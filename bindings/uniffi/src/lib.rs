@@ -1,5 +1,5 @@
-//! `openmvproto-uniffi`: the OpenMV host client for Kotlin (Android), Swift (iOS) and Python,
-//! through UniFFI proc-macros. Nothing here speaks the protocol: it wraps
+//! `openmvproto-uniffi`: the OpenMV host client for Kotlin (Android) and Swift (iOS), through
+//! UniFFI proc-macros (Python has its own PyO3 package, `bindings/python`). Nothing here speaks the protocol: it wraps
 //! [`openmvproto::client::Camera`] in FFI-friendly types.
 //!
 //! - [`Camera`]: opened by serial path, TCP address, or an app-implemented [`Transport`];

@@ -2224,7 +2224,7 @@ public object FfiConverterTypeByteFeed: FfiConverter<ByteFeed, Long> {
 /**
  * A connection to one cam. Every method may be called from any thread; operations run one
  * at a time, each whole. Methods block (run them off the UI thread). Close the object
- * (Kotlin `close()` / `use {}`, Swift: drop the last reference, Python: `del`) to stop the
+ * (Kotlin `close()` / `use {}`, Swift: drop the last reference) to stop the
  * camera's threads and release the link.
  */
 public interface CameraInterface {
@@ -2461,7 +2461,7 @@ public interface CameraInterface {
 /**
  * A connection to one cam. Every method may be called from any thread; operations run one
  * at a time, each whole. Methods block (run them off the UI thread). Close the object
- * (Kotlin `close()` / `use {}`, Swift: drop the last reference, Python: `del`) to stop the
+ * (Kotlin `close()` / `use {}`, Swift: drop the last reference) to stop the
  * camera's threads and release the link.
  */
 open class Camera: Disposable, AutoCloseable, CameraInterface
