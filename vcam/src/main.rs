@@ -11,7 +11,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
@@ -100,11 +99,6 @@ fn run(cli: Cli) -> std::io::Result<()> {
         ..Options::default()
     };
     let cam = VirtualCam::new(opts)?;
-    let (signalled, signal) = mpsc::sync_channel(1);
-    ctrlc::set_handler(move || {
-        let _ = signalled.try_send(());
-    })
-    .map_err(std::io::Error::other)?;
     let handle = if let Some(link) = &cli.pty {
         let h = cam.spawn_pty(Some(link))?;
         if let Some(p) = h.pty_path() {
@@ -120,15 +114,12 @@ fn run(cli: Cli) -> std::io::Result<()> {
         h
     };
     std::io::stdout().flush()?;
-    loop {
-        // Woken by the signal; the timeout is for noticing a serve loop that ended.
-        if signal.recv_timeout(Duration::from_millis(100)).is_ok() {
-            log::info!("signal received: shutting down");
-            return handle.stop();
-        }
-        if handle.is_finished() {
-            // The serve loop ended on its own: only an error does that here.
-            return handle.join();
-        }
-    }
+    let stop = handle.stop_token();
+    ctrlc::set_handler(move || {
+        log::info!("signal received: shutting down");
+        stop.stop();
+    })
+    .map_err(std::io::Error::other)?;
+    // Ends when the signal stops the cam, or with the error that ended the serve loop.
+    handle.join()
 }

@@ -2,9 +2,6 @@
 //! or SIGTERM.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 
@@ -14,9 +11,6 @@ use crate::cli::{LinkArgs, VcamArgs};
 
 pub fn vcam(link: &LinkArgs, args: &VcamArgs) -> Result<()> {
     let cam = VirtualCam::new(args.cam.to_options()?)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).context("cannot catch Ctrl-C")?;
     let handle = match &args.pty {
         Some(l) => {
             let h = cam.spawn_pty(Some(l))?;
@@ -33,12 +27,8 @@ pub fn vcam(link: &LinkArgs, args: &VcamArgs) -> Result<()> {
         }
     };
     std::io::stdout().flush()?;
-    // A signal only sets the flag; look at it often enough to exit promptly.
-    while !stop.load(Ordering::Relaxed) {
-        if handle.is_finished() {
-            return Ok(handle.join()?);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok(handle.stop()?)
+    let stop = handle.stop_token();
+    ctrlc::set_handler(move || stop.stop()).context("cannot catch Ctrl-C")?;
+    // Ends when the signal stops the cam, or with the error that ended the serve loop.
+    Ok(handle.join()?)
 }
