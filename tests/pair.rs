@@ -32,6 +32,14 @@ fn every_opcode(p: &mut Pair) {
     assert_eq!(p.request(Opcode::PROTO_SET_CAPS, ChannelId(0), bad), Err(RequestError::Nak(Status::Invalid)));
     assert_eq!(p.request(Opcode::PROTO_SET_CAPS, ChannelId(0), vec![1, 2, 3]), Err(RequestError::Nak(Status::Invalid)));
     assert_eq!(p.request(Opcode::PROTO_SET_CAPS, ChannelId(0), caps.to_bytes().to_vec()), Ok(Response::Ack));
+    // A newer host's flag bits and non-zero reserved bytes are ignored, not refused.
+    let mut newer = caps.to_bytes();
+    newer[0] |= 0xF0;
+    newer[3] = 0x80;
+    newer[10] = 1;
+    newer[15] = 0xFF;
+    assert_eq!(p.request(Opcode::PROTO_SET_CAPS, ChannelId(0), newer.to_vec()), Ok(Response::Ack));
+    assert_eq!(p.device.caps(), caps);
 
     let stats = ProtoStats::parse(&data(p.request(Opcode::PROTO_STATS, ChannelId(0), vec![]))).unwrap();
     assert!(stats.received >= 5 && stats.sent >= 5, "{stats:?}");
