@@ -23,6 +23,13 @@ create_exception!(
     "A control that does not exist, cannot take the value, or a malformed controls channel."
 );
 
+create_exception!(
+    openmvproto,
+    OutcomeUnknownException,
+    OMVException,
+    "A request that is never repeated (exec, read_stdout, ioctl, a push-button press) lost its answer: the cam may have carried it out."
+);
+
 /// Maps a client error to its exception; the message is the error's own text.
 pub fn to_py(e: Error) -> PyErr {
     let msg = e.to_string();
@@ -33,6 +40,7 @@ pub fn to_py(e: Error) -> PyErr {
         Error::LinkLost(_) | Error::Disconnected => DisconnectedException::new_err(msg),
         Error::InvalidArgument(_) => PyValueError::new_err(msg),
         Error::Controls(_) => ControlException::new_err(msg),
+        Error::OutcomeUnknown { .. } => OutcomeUnknownException::new_err(msg),
         // NAKs, transport errors, missing channels, malformed answers, restarts, limits.
         _ => OMVException::new_err(msg),
     }

@@ -50,6 +50,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SequenceException", py.get_type::<errors::SequenceException>())?;
     m.add("DisconnectedException", py.get_type::<errors::DisconnectedException>())?;
     m.add("ControlException", py.get_type::<errors::ControlException>())?;
+    m.add("OutcomeUnknownException", py.get_type::<errors::OutcomeUnknownException>())?;
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
     let p = Version::PROTOCOL;
     m.add("PROTOCOL_VERSION", (p.0, p.1, p.2))?;

@@ -69,7 +69,8 @@ def read_all_stdout(cam, lines, timeout=15.0):
 # ---- package surface ----
 
 def test_exceptions_form_openmvs_hierarchy():
-    for exc in (TimeoutException, ChecksumException, SequenceException, DisconnectedException):
+    for exc in (TimeoutException, ChecksumException, SequenceException, DisconnectedException,
+                openmvproto.ControlException, openmvproto.OutcomeUnknownException):
         assert issubclass(exc, OMVException)
     assert issubclass(OMVException, Exception)
     from openmvproto.exceptions import OMVException as same
@@ -516,6 +517,90 @@ def test_lost_link_raises_disconnected(make_cam):
             with pytest.raises(OMVException):
                 cam.version()
             wait_until("the link down", lambda: not cam.is_connected(), timeout=5)
+
+
+class AnswerDropper:
+    """A TCP proxy in front of a cam that swallows everything the cam sends from the first
+    CHANNEL_IOCTL on `channel` until the host's next request: the ioctl's answer is lost."""
+
+    def __init__(self, upstream, channel):
+        self.channel = channel
+        self.ioctls = 0
+        self.dropping = False
+        self._srv = socket.socket()
+        self._srv.bind(("127.0.0.1", 0))
+        self._srv.listen(1)
+        self.addr = "127.0.0.1:%d" % self._srv.getsockname()[1]
+        host, port = upstream.rsplit(":", 1)
+        self._up = socket.create_connection((host, int(port)), timeout=5)
+        self._up.settimeout(None)
+        self._down = None
+        threading.Thread(target=self._pump, args=(self._to_cam,), daemon=True).start()
+
+    @staticmethod
+    def _pump(f):
+        try:
+            f()
+        except OSError:
+            pass  # close() ended the connection
+
+    def _to_cam(self):
+        self._down, _ = self._srv.accept()
+        threading.Thread(target=self._pump, args=(self._to_host,), daemon=True).start()
+        buf = b""
+        while True:
+            data = self._down.recv(65536)
+            if not data:
+                return
+            buf += data
+            # Whole packets: AA D5, header of 10, payload and its CRC-32 when length > 0.
+            while True:
+                at = buf.find(b"\xaa\xd5")
+                if at < 0 or len(buf) - at < 10:
+                    break
+                length = int.from_bytes(buf[at + 6:at + 8], "little")
+                end = at + 10 + (length + 4 if length else 0)
+                if len(buf) < end:
+                    break
+                channel, flags, opcode = buf[at + 3], buf[at + 4], buf[at + 5]
+                if opcode == 0x28 and channel == self.channel and not self.ioctls:
+                    self.ioctls += 1
+                    self.dropping = True
+                elif opcode == 0x28 and channel == self.channel:
+                    self.ioctls += 1
+                elif not flags & 0x03:  # a request, not an ACK or NAK
+                    self.dropping = False
+                buf = buf[end:]
+            self._up.sendall(data)
+
+    def _to_host(self):
+        while True:
+            data = self._up.recv(65536)
+            if not data:
+                return
+            if not self.dropping:
+                self._down.sendall(data)
+
+    def close(self):
+        for s in (self._srv, self._up, self._down):
+            if s is not None:
+                s.close()
+
+
+def test_ioctl_whose_answer_is_lost_raises_outcome_unknown(make_cam):
+    # Repeating it could act twice on the cam: the client reports instead, and recovers.
+    vc = make_cam()
+    proxy = AnswerDropper(vc.addr, channel=CHANNELS.index("config") + 1)
+    try:
+        with Camera(tcp=proxy.addr, timeout=0.5) as cam:
+            t0 = time.monotonic()
+            with pytest.raises(openmvproto.OutcomeUnknownException, match="ioctl"):
+                cam.native.ioctl("config", 7, b"\x01")
+            assert time.monotonic() - t0 < 10
+            assert proxy.ioctls == 1, "the ioctl reached the cam more than once"
+            assert cam.version()  # the link was recovered
+    finally:
+        proxy.close()
 
 
 # ---- typed controls (omv-vcam's controls channel; its own cam: controls change frames) ----

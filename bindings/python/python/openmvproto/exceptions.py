@@ -5,9 +5,10 @@ from ._native import (
     ControlException,
     DisconnectedException,
     OMVException,
+    OutcomeUnknownException,
     SequenceException,
     TimeoutException,
 )
 
 __all__ = ["OMVException", "TimeoutException", "ChecksumException", "SequenceException",
-           "DisconnectedException", "ControlException"]
+           "DisconnectedException", "ControlException", "OutcomeUnknownException"]
