@@ -81,11 +81,34 @@ pub fn run(link: &LinkArgs, args: &RunArgs) -> Result<u8> {
     }
 }
 
+/// Lost stdout reads in a row that end a follow: the link is too bad to go on.
+const LOST_READS_MAX: u32 = 3;
+
 /// Prints what the stdout channel holds until it is empty; whether there was any.
 fn print_all(cam: &openmvproto::client::Camera, out: &mut std::io::Stdout) -> Result<bool> {
-    let mut any = false;
+    drain(|| cam.read_stdout(), out, &mut std::io::stderr())
+}
+
+/// Writes what `read` gives to `out` until it gives nothing. A read whose answer was lost (the
+/// link recovered, that text may be gone) is noted on `notes`, and the follow goes on, unless
+/// [`LOST_READS_MAX`] are lost in a row.
+fn drain(
+    mut read: impl FnMut() -> openmvproto::client::Result<String>,
+    out: &mut impl Write,
+    notes: &mut impl Write,
+) -> Result<bool> {
+    let (mut any, mut lost) = (false, 0);
     loop {
-        let text = cam.read_stdout()?;
+        let text = match read() {
+            Ok(text) => text,
+            Err(e @ openmvproto::client::Error::OutcomeUnknown { .. }) if lost < LOST_READS_MAX => {
+                lost += 1;
+                writeln!(notes, "\nomv: some script output may be missing ({e})")?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        lost = 0;
         if text.is_empty() {
             return Ok(any);
         }
@@ -102,4 +125,52 @@ pub fn stop(link: &LinkArgs) -> Result<()> {
         eprintln!("stopped the script on {}", s.target);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openmvproto::client::Error;
+
+    #[test]
+    fn a_lost_stdout_read_is_noted_and_the_follow_goes_on() {
+        let mut reads = vec![
+            Ok("one\n".to_string()),
+            Err(Error::OutcomeUnknown { op: "read_stdout", cause: Box::new(Error::Sequence) }),
+            Ok("three\n".to_string()),
+            Ok(String::new()),
+        ]
+        .into_iter();
+        let (mut out, mut notes) = (Vec::new(), Vec::new());
+        assert!(drain(|| reads.next().unwrap(), &mut out, &mut notes).unwrap());
+        assert_eq!(out, b"one\nthree\n");
+        let notes = String::from_utf8(notes).unwrap();
+        assert!(notes.contains("may be missing") && notes.contains("outcome unknown"), "{notes}");
+    }
+
+    #[test]
+    fn lost_reads_in_a_row_end_the_follow() {
+        let lost = || Err(Error::OutcomeUnknown { op: "read_stdout", cause: Box::new(Error::Sequence) });
+        let mut calls = 0;
+        let (mut out, mut notes) = (Vec::new(), Vec::new());
+        let r = drain(
+            || {
+                calls += 1;
+                lost()
+            },
+            &mut out,
+            &mut notes,
+        );
+        assert!(r.is_err());
+        assert_eq!(calls, LOST_READS_MAX + 1);
+    }
+
+    #[test]
+    fn other_errors_end_the_follow() {
+        let mut reads = vec![Ok("one\n".to_string()), Err(Error::Disconnected)].into_iter();
+        let (mut out, mut notes) = (Vec::new(), Vec::new());
+        assert!(drain(|| reads.next().unwrap(), &mut out, &mut notes).is_err());
+        assert_eq!(out, b"one\n");
+        assert!(notes.is_empty());
+    }
 }
