@@ -242,9 +242,17 @@ impl Camera {
     /// CHANNEL_WRITE of `data` at `offset`, split into pieces of max_payload - 8 bytes, each
     /// with its own offset.
     pub fn write<'a>(&self, ch: impl Into<Chan<'a>>, offset: u32, data: &[u8]) -> Result<()> {
-        let ch = ch.into();
+        self.write_as(ch.into(), offset, data, None)
+    }
+
+    /// [`Camera::write`]; with `once`, named as the operation, it is not repeated after a
+    /// recovery ([`Error::OutcomeUnknown`] when its answer was lost).
+    pub(crate) fn write_as(&self, ch: Chan<'_>, offset: u32, data: &[u8], once: Option<&'static str>) -> Result<()> {
         self.op(|sh, s| {
             let id = resolve(sh, s, ch)?;
+            if once.is_some() {
+                s.committed = once;
+            }
             write_in(sh, s, id, offset, data)
         })
     }
@@ -279,17 +287,6 @@ impl Camera {
             let id = resolve(sh, s, ch)?;
             s.committed = Some("ioctl");
             ioctl_in(sh, s, id, request, arg)
-        })
-    }
-
-    /// A controls write; with `once`, it is not repeated after a recovery.
-    pub(crate) fn write_updates(&self, ch: Chan<'_>, blob: &[u8], once: bool) -> Result<()> {
-        self.op(|sh, s| {
-            let id = resolve(sh, s, ch)?;
-            if once {
-                s.committed = Some("set_controls");
-            }
-            write_in(sh, s, id, 0, blob)
         })
     }
 

@@ -40,7 +40,7 @@ impl Camera {
         }
         let blob = encode_updates_vec(&checked.iter().map(|(n, v)| (*n, v)).collect::<Vec<_>>())
             .map_err(ControlsError::Encode)?;
-        self.write_updates(channel, &blob, presses)
+        self.write_as(channel, 0, &blob, presses.then_some("set_controls"))
     }
 
     /// Writes `{0: name, 2: value}` records as given, without reading the fields first (the cam
@@ -49,6 +49,6 @@ impl Camera {
     pub fn set_controls_unchecked<'a>(&self, channel: impl Into<Chan<'a>>, values: &[(&str, &Value)]) -> Result<()> {
         let blob = encode_updates_vec(values).map_err(ControlsError::Encode)?;
         let presses = values.iter().any(|(_, v)| matches!(v, Value::Bool(_)));
-        self.write_updates(channel.into(), &blob, presses)
+        self.write_as(channel.into(), 0, &blob, presses.then_some("set_controls"))
     }
 }

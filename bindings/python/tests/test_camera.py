@@ -563,10 +563,8 @@ class AnswerDropper:
                 if len(buf) < end:
                     break
                 channel, flags, opcode = buf[at + 3], buf[at + 4], buf[at + 5]
-                if opcode == 0x28 and channel == self.channel and not self.ioctls:
-                    self.ioctls += 1
-                    self.dropping = True
-                elif opcode == 0x28 and channel == self.channel:
+                if opcode == 0x28 and channel == self.channel:
+                    self.dropping |= not self.ioctls  # only the first one's answer is lost
                     self.ioctls += 1
                 elif not flags & 0x03:  # a request, not an ACK or NAK
                     self.dropping = False
