@@ -110,36 +110,42 @@ struct Job {
 /// (`N` unless given). A `T` below `N` bounds every answer packet: channel reads are sent in
 /// fragments of at most `T - 14` bytes (as the reference firmware sends copying reads in
 /// 512-byte fragments), which lets a cam keep one full-size buffer only, for requests.
+// `repr(C)`, declared order: the core's small fields first, the buffers last (the decoder's
+// 4 KiB behind everything), so a cam reaches the state it touches most with short offsets
+// from one base register (36 B of flash with the hardware CRC, 56 B with the software one).
 #[derive(Debug)]
+#[repr(C)]
 pub struct Device<C: Checksum = FastCrc, const N: usize = 4096, const T: usize = N> {
+    core: Core<C, T>,
     /// Copying: one decode path (requests are small; a cam's flash matters more).
     decoder: Decoder<N, false>,
-    core: Core<C, T>,
 }
 
 #[derive(Debug)]
+#[repr(C)]
 struct Core<C, const T: usize> {
-    crc: C,
-    config: DeviceConfig,
-    caps: Caps,
-    seq: SeqCounter,
-    tx: [u8; T],
-    tx_len: usize,
     /// `tx` holds a packet not yet taken by `poll_transmit`.
     tx_ready: bool,
     /// The packet in `tx` carries ACK_REQ.
     tx_needs_ack: bool,
-    ack_wait: Option<AckWait>,
-    job: Option<Job>,
-    /// Waiting events, oldest first: `events[..queued]`.
-    events: [Event; EVENT_QUEUE],
+    /// Waiting events: `events[..queued]`.
     queued: u8,
+    seq: SeqCounter,
+    caps: Caps,
+    job: Option<Job>,
+    ack_wait: Option<AckWait>,
+    tx_len: usize,
+    stats: Stats,
     locked: u32,
+    config: DeviceConfig,
+    crc: C,
+    now: Instant,
     /// The earliest CHANNEL_LOCK that is not BUSY, in milliseconds (`lock_interval_ms` after
     /// the last successful one; 0: any).
     lock_free_ms: u64,
-    stats: Stats,
-    now: Instant,
+    /// Waiting events, oldest first.
+    events: [Event; EVENT_QUEUE],
+    tx: [u8; T],
 }
 
 impl<C: Checksum + Default, const N: usize, const T: usize> Default for Device<C, N, T> {
